@@ -1,0 +1,201 @@
+//! `Async<T>`: makes any non-blocking I/O object with a file descriptor awaitable.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → poll → [try the syscall → WouldBlock → Pending → waker parked in reactor] → epoll event → wake → run queue → poll → [try again]
+//! ```
+//!
+//! `Async::new(io)` registers the fd with the reactor once. After that, [`Async::read_with`]
+//! runs your non-blocking operation; if it fails with `WouldBlock`, it clears the cached
+//! readiness, parks the task until the reactor reports the fd readable again, and retries. The
+//! user never sees `WouldBlock`. Everything in `sprout::net` is a thin typed layer over this.
+//!
+//! Invariants:
+//! - I1: the fd is deregistered from the reactor before the I/O object is dropped or returned
+//!   (`Drop`, `into_inner`); this is what makes the reactor's `unsafe` registration sound. No
+//!   method gives out `&mut T`, so the object cannot be swapped for another while registered.
+//! - I2: each successful operation spends one unit of the task's cooperative budget, so a socket
+//!   that is always ready cannot monopolise a worker (`coop.rs`).
+//!
+//! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
+//! same idea with a readiness guard instead of closures.
+//!
+//! Read next: `net/tcp.rs`, the first user.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_lite::future::poll_fn;
+
+use super::context;
+use super::coop;
+use super::reactor::{Direction, Reactor, Source};
+
+/// A non-blocking I/O object registered with the reactor.
+///
+/// `T` must already be in non-blocking mode (for std sockets: `set_nonblocking(true)`); a
+/// blocking fd would block the whole worker thread.
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::os::unix::net::UnixStream;
+/// use sprout::Async;
+///
+/// sprout::run(async {
+///     let (a, b) = UnixStream::pair()?;
+///     a.set_nonblocking(true)?;
+///     b.set_nonblocking(true)?;
+///     let (a, b) = (Async::new(a)?, Async::new(b)?);
+///     b.write_with(|mut stream| stream.write(b"ping")).await?;
+///     let mut buffer = [0; 4];
+///     let n = a.read_with(|mut stream| stream.read(&mut buffer)).await?;
+///     assert_eq!(&buffer[..n], b"ping");
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub struct Async<T: AsFd> {
+    /// The I/O object; `None` only between `into_inner`/`Drop` taking it and the end of `self`.
+    io: Option<T>,
+    /// Our entry in the reactor: readiness and parked wakers.
+    source: Arc<Source>,
+    /// The reactor we are registered with (kept so `Drop` works from any thread).
+    reactor: Arc<Reactor>,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Registers `io` with the current runtime's reactor.
+    ///
+    /// # Panics
+    /// When called outside a sprout runtime.
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        let reactor = context::expect_reactor("sprout::Async::new");
+        let source = reactor.register(io.as_fd())?;
+        Ok(Async {
+            io: Some(io),
+            source,
+            reactor,
+        })
+    }
+
+    /// The I/O object, for calls that do not need readiness (`local_addr`, `set_nodelay`, …).
+    pub fn get_ref(&self) -> &T {
+        self.io
+            .as_ref()
+            .expect("the I/O object is present until Async is consumed")
+    }
+
+    /// Deregisters the fd and gives the I/O object back (still non-blocking).
+    pub fn into_inner(mut self) -> io::Result<T> {
+        let io = self
+            .io
+            .take()
+            .expect("the I/O object is present until Async is consumed");
+        self.reactor.deregister(&self.source, io.as_fd()); // I1
+        Ok(io)
+    }
+
+    /// Waits until the fd is readable: the kernel reports it readable now or later. A later read
+    /// may still find nothing (another task got there first); prefer [`read_with`](Self::read_with).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.wait_fresh(Direction::Read).await
+    }
+
+    /// Waits until the fd is writable; see [`readable`](Self::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.wait_fresh(Direction::Write).await
+    }
+
+    /// Forgets cached readiness, asks the kernel to re-report the fd's state, and waits for it.
+    async fn wait_fresh(&self, direction: Direction) -> io::Result<()> {
+        let tick = self.source.tick();
+        self.source.clear_readiness(direction, tick);
+        self.reactor.rearm(&self.source, self.get_ref().as_fd())?;
+        poll_fn(|cx| self.source.poll_ready(direction, cx).map(|_| Ok(()))).await
+    }
+
+    /// Runs the non-blocking read-side operation `op` until it does not fail with `WouldBlock`,
+    /// waiting for readability in between. Also retries `Interrupted`.
+    pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+    }
+
+    /// Runs the non-blocking write-side operation `op`; see [`read_with`](Self::read_with).
+    pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
+        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+    }
+
+    /// The poll form of [`read_with`](Self::read_with), for `AsyncRead` implementations.
+    pub fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(cx, Direction::Read, op)
+    }
+
+    /// The poll form of [`write_with`](Self::write_with), for `AsyncWrite` implementations.
+    pub fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io(cx, Direction::Write, op)
+    }
+
+    /// The retry loop shared by both directions.
+    fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending; // I2
+        }
+        let io = self.get_ref();
+        loop {
+            let Poll::Ready(tick) = self.source.poll_ready(direction, cx) else {
+                return Poll::Pending;
+            };
+            match op(io) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.source.clear_readiness(direction, tick);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+}
+
+impl<T: AsFd> AsFd for Async<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: AsFd> AsRawFd for Async<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_fd().as_raw_fd()
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            self.reactor.deregister(&self.source, io.as_fd()); // I1
+            drop(io);
+        }
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Async").field("io", &self.io).finish()
+    }
+}

@@ -1,0 +1,193 @@
+//! The blocking pool: threads for work that would block a worker — file I/O, DNS, CPU loops.
+//!
+//! Where it sits in the flow: beside it. [`spawn_blocking`] makes a task whose "future" runs the
+//! closure in a single poll, and hands it to this pool instead of a run queue:
+//!
+//! ```text
+//! spawn_blocking → [pool queue → pool thread runs the closure] → output stored → JoinHandle wakes → run queue → poll
+//! ```
+//!
+//! The pool starts with no threads. A job finds an idle thread, or a new thread is started,
+//! up to the cap; a thread that stays idle for the keep-alive time exits. So a burst of blocking
+//! work grows the pool and quiet time shrinks it back to zero.
+//!
+//! Invariants:
+//! - I1: `idle` counts the threads waiting on `job_ready`; a job is pushed before a thread is
+//!   notified, under the same lock, so an idle thread never sleeps past a queued job.
+//! - I2: a blocking task is `SCHEDULED` from spawn until a pool thread runs it, so neither a
+//!   wake-up nor `cancel` can push it onto a worker's run queue (task I1); `cancel` before it
+//!   starts makes the pool thread drop the closure unrun.
+//!
+//! Read next: `sync/mod.rs`.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use super::context;
+use super::executor::Shared;
+use super::join::JoinHandle;
+use super::task::{lock, Runnable, TaskCell};
+
+/// How long an idle pool thread waits for a job before it exits.
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The pool of one runtime.
+pub(crate) struct BlockingPool {
+    /// Queue and thread counts.
+    state: Mutex<PoolState>,
+    /// Signalled when a job is queued or the pool shuts down.
+    job_ready: Condvar,
+    /// The most threads the pool will run at once.
+    max_threads: usize,
+}
+
+/// What the pool lock guards.
+struct PoolState {
+    /// Jobs waiting for a thread.
+    queue: VecDeque<Runnable>,
+    /// Threads alive (busy or idle).
+    threads: usize,
+    /// Threads waiting for a job (I1).
+    idle: usize,
+    /// Set at runtime shutdown: threads finish their job and exit.
+    shutting_down: bool,
+}
+
+impl BlockingPool {
+    /// An empty pool that will run up to `max_threads` threads.
+    pub(crate) fn new(max_threads: usize) -> BlockingPool {
+        BlockingPool {
+            state: Mutex::new(PoolState {
+                queue: VecDeque::new(),
+                threads: 0,
+                idle: 0,
+                shutting_down: false,
+            }),
+            job_ready: Condvar::new(),
+            max_threads: max_threads.max(1),
+        }
+    }
+
+    /// Queues `job`, waking an idle thread or starting a new one.
+    pub(crate) fn submit(&self, shared: &Arc<Shared>, job: Runnable) {
+        let mut state = lock(&self.state);
+        if state.shutting_down {
+            return;
+        }
+        state.queue.push_back(job);
+        if state.idle > 0 {
+            self.job_ready.notify_one();
+            return;
+        }
+        if state.threads >= self.max_threads {
+            return; // A busy thread will take it when it finishes its job.
+        }
+        state.threads += 1;
+        drop(state);
+        let pool_shared = shared.clone();
+        let started = std::thread::Builder::new()
+            .name("sprout-blocking".into())
+            .spawn(move || pool_shared.blocking.thread_main(&pool_shared));
+        if let Err(error) = started {
+            let mut state = lock(&self.state);
+            state.threads -= 1;
+            if state.threads == 0 {
+                // Nobody would ever run the queue: run it here rather than leave joiners hanging.
+                eprintln!("sprout: could not start a blocking thread ({error}); running inline");
+                let jobs: Vec<Runnable> = state.queue.drain(..).collect();
+                drop(state);
+                jobs.into_iter().for_each(|job| job.run());
+            }
+        }
+    }
+
+    /// The loop of one pool thread.
+    fn thread_main(&self, shared: &Arc<Shared>) {
+        let _runtime = context::enter(shared.clone(), None);
+        let mut state = lock(&self.state);
+        loop {
+            if let Some(job) = state.queue.pop_front() {
+                drop(state);
+                job.run();
+                state = lock(&self.state);
+                continue;
+            }
+            if state.shutting_down {
+                break;
+            }
+            state.idle += 1;
+            let (next, wait) = self
+                .job_ready
+                .wait_timeout(state, KEEP_ALIVE)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            state = next;
+            state.idle -= 1;
+            if wait.timed_out() && state.queue.is_empty() {
+                break;
+            }
+        }
+        state.threads -= 1;
+    }
+
+    /// Stops the pool: queued jobs are dropped; running ones finish, then their threads exit.
+    pub(crate) fn shut_down(&self) {
+        let mut state = lock(&self.state);
+        state.shutting_down = true;
+        let dropped: Vec<Runnable> = state.queue.drain(..).collect();
+        drop(state);
+        self.job_ready.notify_all();
+        dropped.into_iter().for_each(|job| job.shut_down());
+    }
+
+    /// `(busy, idle)` thread counts.
+    pub(crate) fn thread_counts(&self) -> (usize, usize) {
+        let state = lock(&self.state);
+        (state.threads - state.idle, state.idle)
+    }
+}
+
+/// A closure dressed as a future that completes in one poll: how a blocking job becomes a task.
+struct BlockingJob<F>(Option<F>);
+
+// The closure is never pinned (it is moved out and called), so the job may move freely.
+impl<F> Unpin for BlockingJob<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let job = self
+            .0
+            .take()
+            .expect("a blocking job is polled once: its task completes on the first poll");
+        Poll::Ready(job())
+    }
+}
+
+/// Runs the blocking closure `f` on the runtime's blocking pool and returns a handle to its
+/// result. Use it for anything that would stop a worker: reading a file, a DNS lookup, a long
+/// computation. A panic in `f` is delivered as a [`JoinError`](crate::JoinError).
+///
+/// # Panics
+/// When called outside a sprout runtime.
+///
+/// ```
+/// sprout::run(async {
+///     let size = sprout::spawn_blocking(|| std::fs::read("Cargo.toml").map(|bytes| bytes.len()));
+///     assert!(size.await.unwrap().unwrap() > 0);
+/// });
+/// ```
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let shared = context::expect_shared("sprout::spawn_blocking");
+    let task = shared.register(|header| TaskCell::new(header, BlockingJob(Some(f))));
+    shared.blocking.submit(&shared, task.clone());
+    JoinHandle::new(task)
+}

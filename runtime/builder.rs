@@ -1,0 +1,335 @@
+//! Starting and stopping a runtime: [`Builder`], [`Runtime`], [`Runtime::block_on`], [`run`].
+//!
+//! Where it sits in the flow: around it. `block_on` is where the first future enters, and the
+//! calling thread becomes worker 0 for as long as it waits:
+//!
+//! ```text
+//! [block_on(main)] → poll main → spawn → run queue → poll → … → main Ready → [block_on returns]
+//! ```
+//!
+//! A runtime of `n` workers starts `n - 1` background threads; the thread inside `block_on` is
+//! the n-th. So `workers(1)` is a single-threaded runtime in which everything — the main future,
+//! every task, the reactor — runs on the caller's thread, like tokio's `current_thread`.
+//!
+//! Invariants:
+//! - I1: only one thread at a time is inside `block_on` of a given runtime (it is worker 0).
+//! - I2: when `block_on` returns (or unwinds), worker 0's queued tasks move to the injector, its
+//!   `spawn_local` tasks are dropped, and it leaves the idle list: nothing is stranded on a
+//!   worker that no longer runs.
+//! - I3: dropping a `Runtime` stops its workers, then drops every task that is still alive
+//!   (their destructors run), so no task outlives its runtime.
+//!
+//! Read next: `task.rs`.
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::JoinHandle as ThreadHandle;
+
+use super::blocking::BlockingPool;
+use super::context;
+use super::coop;
+use super::executor::{spawn_on, Shared};
+use super::join::JoinHandle;
+use super::local;
+use super::reactor::Reactor;
+use super::worker::Worker;
+
+/// The environment variable that sets the default number of workers (like tokio's
+/// `TOKIO_WORKER_THREADS`): `SPROUT_WORKERS=1` makes any sprout program single-threaded.
+pub const WORKERS_ENV: &str = "SPROUT_WORKERS";
+
+/// Default cap on blocking-pool threads (tokio uses the same number).
+const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// let runtime = sprout::Runtime::builder().workers(1).build()?;
+/// assert_eq!(runtime.block_on(async { 1 + 1 }), 2);
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    /// Workers requested with [`workers`](Self::workers); `None` means `SPROUT_WORKERS`, or
+    /// one per CPU.
+    workers: Option<usize>,
+    /// Cap on blocking-pool threads.
+    max_blocking_threads: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            workers: None,
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+        }
+    }
+}
+
+impl Builder {
+    /// Sets the number of worker threads, counting the thread that calls `block_on`.
+    /// `workers(1)` gives a single-threaded runtime.
+    pub fn workers(mut self, count: usize) -> Builder {
+        self.workers = Some(count);
+        self
+    }
+
+    /// Sets the most threads the `spawn_blocking` pool may run at once (at least 1).
+    pub fn max_blocking_threads(mut self, count: usize) -> Builder {
+        self.max_blocking_threads = count;
+        self
+    }
+
+    /// Starts the runtime: creates the reactor and the background worker threads.
+    ///
+    /// Fails if the worker count is zero or `SPROUT_WORKERS` is not a positive integer, or if
+    /// the poller or a thread cannot be created.
+    pub fn build(self) -> io::Result<Runtime> {
+        let workers = match self.workers {
+            Some(0) => return Err(invalid("the number of workers must be at least 1")),
+            Some(count) => count,
+            None => workers_from_environment()?,
+        };
+        let shared = Arc::new(Shared::new(
+            workers,
+            Reactor::new()?,
+            BlockingPool::new(self.max_blocking_threads),
+        ));
+        let mut runtime = Runtime {
+            shared,
+            threads: Vec::with_capacity(workers - 1),
+        };
+        for index in 1..workers {
+            let shared = runtime.shared.clone();
+            // If this fails, `runtime` drops here and stops the threads already started.
+            let thread = std::thread::Builder::new()
+                .name(format!("sprout-worker-{index}"))
+                .spawn(move || {
+                    let _runtime = context::enter(shared.clone(), Some(index));
+                    Worker::new(shared, index).run_until_shutdown();
+                    local::drop_all_on_this_thread();
+                })?;
+            runtime.threads.push(thread);
+        }
+        Ok(runtime)
+    }
+}
+
+/// The worker count from `SPROUT_WORKERS`, or the number of CPUs.
+fn workers_from_environment() -> io::Result<usize> {
+    match std::env::var(WORKERS_ENV) {
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(count) if count > 0 => Ok(count),
+            _ => Err(invalid(&format!(
+                "{WORKERS_ENV} must be a positive integer, got {text:?}"
+            ))),
+        },
+        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// An `InvalidInput` error with `message`.
+fn invalid(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message.to_owned())
+}
+
+/// A running sprout runtime: worker threads, a reactor, timers and a blocking pool.
+///
+/// ```
+/// let runtime = sprout::Runtime::builder().workers(2).build()?;
+/// let answer = runtime.block_on(async {
+///     sprout::spawn(async { 21 * 2 }).await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Runtime {
+    /// State shared with the workers.
+    shared: Arc<Shared>,
+    /// The background worker threads (workers 1..n), joined on drop.
+    threads: Vec<ThreadHandle<()>>,
+}
+
+impl Runtime {
+    /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs `future` to completion on this thread, which works as worker 0 meanwhile (it also
+    /// runs other tasks and drives the reactor). The future need not be `Send`.
+    ///
+    /// # Panics
+    /// If called from inside a runtime (it would block a worker: `.await` the future instead),
+    /// or while another thread is inside `block_on` of the same runtime (I1). A panic of
+    /// `future` itself propagates to the caller.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_inside_runtime(),
+            "Runtime::block_on was called from inside a sprout runtime; it would block a worker \
+             thread. Await the future instead, or use spawn_blocking for blocking code"
+        );
+        let shared = &self.shared;
+        assert!(
+            !shared.main_active.swap(true, Ordering::AcqRel),
+            "Runtime::block_on is already running on another thread for this runtime"
+        );
+        let _context = context::enter(shared.clone(), Some(0));
+        let _leave = LeaveWorkerZero(shared.clone()); // I2, also on unwind.
+        let waker = Waker::from(Arc::new(MainWaker(shared.clone())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        let mut worker = Worker::new(shared.clone(), 0);
+        shared.main_woken.store(true, Ordering::SeqCst);
+        loop {
+            if shared.main_woken.swap(false, Ordering::AcqRel) {
+                coop::reset();
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            match worker.next_task() {
+                Some(task) => task.run(),
+                None => worker.park(),
+            }
+        }
+    }
+
+    /// Spawns a task on this runtime from any thread (inside or outside the runtime).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.shared, future)
+    }
+
+    /// A snapshot of this runtime's counters.
+    pub fn stats(&self) -> RuntimeStats {
+        RuntimeStats::of(&self.shared)
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.shared.workers.len())
+            .finish()
+    }
+}
+
+/// Counters of a runtime at one instant: what is alive, waiting and running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeStats {
+    /// Worker threads, counting the `block_on` thread.
+    pub workers: usize,
+    /// Tasks spawned and not yet finished (including `spawn_blocking` jobs).
+    pub live_tasks: usize,
+    /// Timers (sleeps, timeouts, intervals) waiting for their deadline.
+    pub pending_timers: usize,
+    /// File descriptors registered with the reactor.
+    pub registered_sources: usize,
+    /// Blocking-pool threads running a job.
+    pub blocking_busy: usize,
+    /// Blocking-pool threads waiting for a job.
+    pub blocking_idle: usize,
+}
+
+impl RuntimeStats {
+    /// Reads the counters of `shared`.
+    fn of(shared: &Shared) -> RuntimeStats {
+        let (blocking_busy, blocking_idle) = shared.blocking.thread_counts();
+        RuntimeStats {
+            workers: shared.workers.len(),
+            live_tasks: shared.live_tasks(),
+            pending_timers: shared.reactor.pending_timers(),
+            registered_sources: shared.reactor.registered_sources(),
+            blocking_busy,
+            blocking_idle,
+        }
+    }
+}
+
+/// The counters of the runtime this code runs on.
+///
+/// # Panics
+/// When called outside a sprout runtime.
+///
+/// ```
+/// sprout::run(async {
+///     let _sleeper = sprout::spawn(sprout::sleep(std::time::Duration::from_secs(60)));
+///     sprout::yield_now().await; // let the sleeper register its timer
+///     let stats = sprout::stats();
+///     assert_eq!(stats.live_tasks, 1);
+///     assert_eq!(stats.pending_timers, 1);
+/// });
+/// ```
+pub fn stats() -> RuntimeStats {
+    RuntimeStats::of(&context::expect_shared("sprout::stats"))
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shared.begin_shutdown();
+        for thread in self.threads.drain(..) {
+            // A worker thread only ends by returning; a join error would be a panic inside the
+            // runtime itself, already reported by the panic hook.
+            let _ = thread.join();
+        }
+        self.shared.finish_shutdown(); // I3
+    }
+}
+
+/// The waker of the `block_on` future: flags worker 0 and wakes it.
+struct MainWaker(Arc<Shared>);
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.wake_main();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.wake_main();
+    }
+}
+
+/// Restores I2 when `block_on` returns or unwinds.
+struct LeaveWorkerZero(Arc<Shared>);
+
+impl Drop for LeaveWorkerZero {
+    fn drop(&mut self) {
+        let shared = &self.0;
+        shared.idle.withdraw(0);
+        while let Some(task) = shared.workers[0].local.pop() {
+            shared.injector.push(task);
+        }
+        local::drop_all_on_this_thread();
+        shared.main_woken.store(false, Ordering::SeqCst);
+        shared.main_active.store(false, Ordering::Release);
+        // Tasks moved to the injector: let a background worker (if any) pick them up.
+        shared.wake_one_idle();
+    }
+}
+
+/// Starts the default runtime and runs `future` on it: one worker per CPU, or `SPROUT_WORKERS`.
+/// The usual entry point of a sprout program.
+///
+/// # Panics
+/// If the runtime cannot start (for instance, `SPROUT_WORKERS` is not a positive integer), or
+/// if called from inside a runtime.
+///
+/// ```
+/// let greeting = sprout::run(async { "hello" });
+/// assert_eq!(greeting, "hello");
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = Runtime::builder()
+        .build()
+        .unwrap_or_else(|error| panic!("sprout::run could not start the runtime: {error}"));
+    runtime.block_on(future)
+}

@@ -1,0 +1,104 @@
+//! The thread-local answer to "which runtime am I in, and am I one of its workers?".
+//!
+//! Where it sits: beside the flow. `spawn`, `sleep`, `Async::new` and every wake-up ask it:
+//!
+//! ```text
+//! [spawn: which runtime?] → run queue → poll → Pending → waker parked in reactor → epoll event → [wake: my worker's queue?] → run queue
+//! ```
+//!
+//! A worker thread, the thread inside `block_on` (worker 0) and the blocking-pool threads enter
+//! their runtime here; everything else sees no runtime.
+//!
+//! Invariants:
+//! - I1: the context is restored when an [`EnterGuard`] drops, so a panic that unwinds out of
+//!   `block_on` leaves the thread as it found it.
+//!
+//! Read next: `executor.rs`.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use super::executor::Shared;
+use super::reactor::Reactor;
+
+/// What this thread knows about the runtime it runs for.
+#[derive(Clone)]
+struct Current {
+    /// The runtime.
+    shared: Arc<Shared>,
+    /// `Some(i)` on worker `i`; `None` on a blocking-pool thread.
+    worker: Option<usize>,
+}
+
+thread_local! {
+    /// This thread's runtime, if any. Written only by [`enter`] and [`EnterGuard`].
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous context when dropped (I1).
+pub(crate) struct EnterGuard {
+    /// What the thread had before `enter`.
+    previous: Option<Current>,
+}
+
+/// Makes `shared` this thread's runtime, as worker `worker` (or a pool thread, for `None`).
+pub(crate) fn enter(shared: Arc<Shared>, worker: Option<usize>) -> EnterGuard {
+    let previous = CURRENT.with(|current| current.replace(Some(Current { shared, worker })));
+    EnterGuard { previous }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // `try_with`: during thread teardown the slot may already be gone; nothing to restore.
+        let _ = CURRENT.try_with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// This thread's runtime, if it has one.
+pub(crate) fn shared() -> Option<Arc<Shared>> {
+    CURRENT
+        .try_with(|current| current.borrow().as_ref().map(|c| c.shared.clone()))
+        .ok()
+        .flatten()
+}
+
+/// This thread's runtime; panics with a message naming `what` if there is none. Like tokio, a
+/// runtime function called outside a runtime is a bug in the caller, reported at once rather
+/// than left to hang.
+pub(crate) fn expect_shared(what: &str) -> Arc<Shared> {
+    shared().unwrap_or_else(|| {
+        panic!(
+            "{what} was called outside of a sprout runtime: call it from code running inside \
+             `sprout::run`, `Runtime::block_on`, or a task spawned on a runtime"
+        )
+    })
+}
+
+/// The reactor of this thread's runtime; panics naming `what` if there is none.
+pub(crate) fn expect_reactor(what: &str) -> Arc<Reactor> {
+    expect_shared(what).reactor.clone()
+}
+
+/// `Some(i)` if this thread is worker `i` of the runtime `shared`.
+pub(crate) fn worker_index(shared: &Shared) -> Option<usize> {
+    CURRENT
+        .try_with(|current| {
+            let current = current.borrow();
+            let current = current.as_ref()?;
+            if std::ptr::eq(Arc::as_ptr(&current.shared), shared) {
+                current.worker
+            } else {
+                None
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// `true` if this thread runs for some runtime (as a worker or a pool thread).
+pub(crate) fn is_inside_runtime() -> bool {
+    CURRENT
+        .try_with(|current| current.borrow().is_some())
+        .unwrap_or(false)
+}

@@ -1,0 +1,105 @@
+//! Cooperation: the per-poll budget that makes busy tasks yield, and [`yield_now`].
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → [poll: budget reset] → Pending → waker parked in reactor → epoll event → wake → run queue
+//! ```
+//!
+//! A future that is always ready never returns `Pending` on its own: a loop over a socket that
+//! always has data, or over a channel that is never empty, would keep its worker forever, and the
+//! timers and tasks behind it would starve. So every task poll starts with a budget of
+//! [`BUDGET`] operations; each I/O or channel operation spends one, and once the budget is spent
+//! the operation answers `Pending` after waking its own task, which puts the task at the back of
+//! the run queue. Tokio calls the same idea "cooperative scheduling"; gevent has no need for it
+//! because a greenlet switches away on every blocking call.
+//!
+//! Invariants:
+//! - I1: [`reset`] runs before each poll of a task or of a `block_on` future, so a budget never
+//!   leaks from one task to the next.
+//! - I2: an operation that answers `Pending` because the budget is spent has woken its task first,
+//!   so the task is never left without a pending wake-up.
+//!
+//! Read next: `task.rs`, which calls [`reset`] around every poll.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Operations a task may perform in one poll before it is made to yield.
+///
+/// Tokio uses 128 as well; smaller values cost throughput (more trips through the queue),
+/// larger ones cost latency for the tasks waiting behind a busy one.
+pub const BUDGET: u32 = 128;
+
+thread_local! {
+    /// Operations left in the current poll on this thread. Written by [`reset`] (start of a poll)
+    /// and [`poll_proceed`] (each operation). Outside any task it stays at `BUDGET`, so code
+    /// that never runs inside sprout is never throttled.
+    static REMAINING: Cell<u32> = const { Cell::new(BUDGET) };
+}
+
+/// Gives the current thread a full budget. Called by the executor before each poll (I1).
+pub(crate) fn reset() {
+    REMAINING.with(|r| r.set(BUDGET));
+}
+
+/// Spends one unit of the budget. `Ready(())` means the caller may perform its operation;
+/// `Pending` means the budget is spent: the task has been woken (I2) and must return `Pending`.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    REMAINING.with(|r| {
+        let left = r.get();
+        if left == 0 {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        } else {
+            r.set(left - 1);
+            Poll::Ready(())
+        }
+    })
+}
+
+/// Yields to the other tasks once: the current task goes to the back of its run queue.
+///
+/// This is gevent's `gevent.sleep(0)`. Use it inside a long computation that never awaits,
+/// so the tasks, timers and I/O waiting behind it get their turn.
+///
+/// ```
+/// sprout::run(async {
+///     let mut sum = 0u64;
+///     for i in 0..10_000u64 {
+///         sum += i;
+///         if i % 1_000 == 0 {
+///             sprout::yield_now().await;
+///         }
+///     }
+///     assert_eq!(sum, 49_995_000);
+/// });
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future returned by [`yield_now`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct YieldNow {
+    /// `true` once the future has returned `Pending` one time; the next poll completes.
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        // Waking ourselves before returning Pending is what makes this a yield rather than a
+        // sleep: the executor sees the wake-up during the poll and re-queues the task at the back.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

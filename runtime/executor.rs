@@ -1,0 +1,266 @@
+//! The executor's shared state: run queues, the registry of live tasks, and `spawn`.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! [spawn] → [run queue] → poll → Pending → waker parked in reactor → epoll event → wake → [run queue] → poll
+//! ```
+//!
+//! Each worker owns a bounded **local queue** (a crossbeam `ArrayQueue`) that other workers may
+//! steal from, and a **pinned queue** for its `spawn_local` tasks, which nobody steals. One
+//! unbounded **injector** (a crossbeam `SegQueue`) takes tasks spawned or woken from threads that
+//! are not workers, and the overflow of full local queues. A wake-up on a worker pushes onto that
+//! worker's own local queue: the task runs where its data is warm in cache.
+//!
+//! Every live task is also in the **registry**, a few mutex-guarded slabs, so that shutdown can
+//! drop the futures of tasks that are waiting on something (and would otherwise be kept alive
+//! only by their own wakers, a reference cycle through the reactor).
+//!
+//! Invariants:
+//! - I1: a `Runnable` pushed after shutdown began is dropped, not queued; nothing runs after
+//!   `Runtime` is dropped.
+//! - I2: a task is in the registry from its spawn until it completes (or shutdown drains it).
+//!
+//! Production note: tokio's local queue is a single-producer ring buffer with a LIFO slot that
+//! runs a just-woken task next; smol's is a `ConcurrentQueue`. A plain MPMC `ArrayQueue` is
+//! simpler to reason about and fast enough here (see docs/ for the measurements).
+//!
+//! Read next: `worker.rs` (the loop that pops from these queues).
+
+use std::future::Future;
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crossbeam_queue::{ArrayQueue, SegQueue};
+
+use super::blocking::BlockingPool;
+use super::context;
+use super::join::{JoinHandle, TaskId};
+use super::park::{Idle, Parker};
+use super::reactor::Reactor;
+use super::slab::Slab;
+use super::task::{lock, Header, Runnable, Schedulable, TaskCell};
+
+/// Capacity of each worker's local queue; more goes to the injector.
+pub(crate) const LOCAL_QUEUE_CAPACITY: usize = 256;
+
+/// The state all workers of one runtime share.
+pub(crate) struct Shared {
+    /// Tasks pushed from outside the workers, and the overflow of local queues.
+    pub(crate) injector: SegQueue<Runnable>,
+    /// One entry per worker, indexed by worker number; worker 0 is the `block_on` thread.
+    pub(crate) workers: Box<[WorkerQueues]>,
+    /// The parked workers.
+    pub(crate) idle: Idle,
+    /// The reactor: I/O readiness and timers.
+    pub(crate) reactor: Arc<Reactor>,
+    /// The `spawn_blocking` thread pool.
+    pub(crate) blocking: BlockingPool,
+    /// Live tasks, sharded by id to spread lock traffic (I2).
+    registry: Box<[Mutex<Slab<Runnable>>]>,
+    /// Set once by `Runtime::drop` (I1).
+    shutting_down: AtomicBool,
+    /// Set by the `block_on` future's waker; read by worker 0.
+    pub(crate) main_woken: AtomicBool,
+    /// `true` while a thread is inside `block_on` as worker 0.
+    pub(crate) main_active: AtomicBool,
+}
+
+/// The queues and alarm clock of one worker.
+pub(crate) struct WorkerQueues {
+    /// Tasks to run on this worker; others may steal from it.
+    pub(crate) local: ArrayQueue<Runnable>,
+    /// `spawn_local` tasks owned by this worker; never stolen.
+    pub(crate) pinned: SegQueue<Runnable>,
+    /// How this worker sleeps and is woken.
+    pub(crate) parker: Parker,
+}
+
+impl Shared {
+    /// State for a runtime of `workers` workers.
+    pub(crate) fn new(workers: usize, reactor: Reactor, blocking: BlockingPool) -> Shared {
+        let shards = (workers * 4).next_power_of_two();
+        Shared {
+            injector: SegQueue::new(),
+            workers: (0..workers)
+                .map(|_| WorkerQueues {
+                    local: ArrayQueue::new(LOCAL_QUEUE_CAPACITY),
+                    pinned: SegQueue::new(),
+                    parker: Parker::new(),
+                })
+                .collect(),
+            idle: Idle::new(workers),
+            reactor: Arc::new(reactor),
+            blocking,
+            registry: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
+            shutting_down: AtomicBool::new(false),
+            main_woken: AtomicBool::new(false),
+            main_active: AtomicBool::new(false),
+        }
+    }
+
+    /// Pushes a woken or new task onto a run queue: this worker's local queue when called on a
+    /// worker of this runtime, else the injector (then a parked worker is woken).
+    pub(crate) fn schedule(&self, task: Runnable) {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return; // I1: dropped here.
+        }
+        match context::worker_index(self) {
+            Some(worker) => {
+                if let Err(task) = self.workers[worker].local.push(task) {
+                    self.injector.push(task);
+                }
+            }
+            None => self.injector.push(task),
+        }
+        // Another worker may be parked with nothing to do; let it come and steal (I1 of park.rs).
+        self.wake_one_idle();
+    }
+
+    /// Pushes a `spawn_local` task onto its owner's pinned queue and wakes the owner.
+    pub(crate) fn schedule_pinned(&self, owner: usize, task: Runnable) {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        self.workers[owner].pinned.push(task);
+        if context::worker_index(self) != Some(owner) {
+            self.unpark_worker(owner);
+        }
+    }
+
+    /// Records that the `block_on` future was woken and wakes worker 0 if needed.
+    pub(crate) fn wake_main(&self) {
+        self.main_woken.store(true, Ordering::SeqCst);
+        if context::worker_index(self) != Some(0) {
+            self.unpark_worker(0);
+        }
+    }
+
+    /// Wakes one parked worker, if there is one. One atomic load when none is parked.
+    pub(crate) fn wake_one_idle(&self) {
+        if let Some(worker) = self.idle.pop() {
+            self.workers[worker].parker.unpark(&self.reactor);
+        }
+    }
+
+    /// Wakes worker `worker` specifically (it owns the work).
+    pub(crate) fn unpark_worker(&self, worker: usize) {
+        fence(Ordering::SeqCst);
+        self.idle.withdraw(worker);
+        self.workers[worker].parker.unpark(&self.reactor);
+    }
+
+    /// `true` if worker `worker` would find something to run: the parker's re-check (I1 of
+    /// park.rs), made after it announced itself idle.
+    pub(crate) fn has_work_for(&self, worker: usize) -> bool {
+        fence(Ordering::SeqCst);
+        !self.injector.is_empty()
+            || !self.workers[worker].pinned.is_empty()
+            || self.workers.iter().any(|w| !w.local.is_empty())
+            || (worker == 0 && self.main_woken.load(Ordering::SeqCst))
+            || self.is_shutting_down()
+    }
+
+    /// `true` once `Runtime::drop` has begun.
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    /// The registry shard for task `id`.
+    fn shard(&self, id: TaskId) -> &Mutex<Slab<Runnable>> {
+        &self.registry[id.as_u64() as usize & (self.registry.len() - 1)]
+    }
+
+    /// Creates a task with `make` (given its header) and records it in the registry (I2).
+    pub(crate) fn register<S: Schedulable>(
+        self: &Arc<Self>,
+        make: impl FnOnce(Header) -> Arc<S>,
+    ) -> Arc<S> {
+        let id = TaskId::next();
+        let mut shard = lock(self.shard(id));
+        let key = shard.next_key();
+        let task = make(Header::new(id, self.clone(), key));
+        shard.insert(task.clone());
+        task
+    }
+
+    /// Forgets a completed task (I2). Checks the id, because shutdown may have drained the slot
+    /// and a newer task may hold the same key.
+    pub(crate) fn registry_remove(&self, header: &Header) {
+        let mut shard = lock(self.shard(header.id));
+        let same_task = shard
+            .get(header.registry_key)
+            .is_some_and(|task| task.header().id == header.id);
+        if same_task {
+            shard.remove(header.registry_key);
+        }
+    }
+
+    /// How many tasks are alive (spawned and not yet complete).
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.registry.iter().map(|shard| lock(shard).len()).sum()
+    }
+
+    /// Stops scheduling (I1) and wakes every worker so it sees the flag and exits.
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::Release);
+        for worker in self.workers.iter() {
+            worker.parker.unpark(&self.reactor);
+        }
+    }
+
+    /// After the workers have exited: drops every queued task and every live future.
+    pub(crate) fn finish_shutdown(&self) {
+        while self.injector.pop().is_some() {}
+        for worker in self.workers.iter() {
+            while worker.local.pop().is_some() {}
+            while worker.pinned.pop().is_some() {}
+        }
+        // Take the tasks out first: completing them removes them from the registry, which
+        // would deadlock if we iterated under the shard locks.
+        let live: Vec<Runnable> = self
+            .registry
+            .iter()
+            .flat_map(|shard| lock(shard).drain())
+            .collect();
+        for task in live {
+            task.shut_down();
+        }
+        self.blocking.shut_down();
+    }
+}
+
+/// Spawns a `Send` future on this thread's runtime (see [`crate::spawn`]).
+pub(crate) fn spawn_on<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let task = shared.register(|header| TaskCell::new(header, future));
+    shared.schedule(task.clone());
+    JoinHandle::new(task)
+}
+
+/// Spawns a future that runs concurrently with the caller, as a new task, and returns a
+/// [`JoinHandle`] to await, cancel or detach it. This is gevent's `gevent.spawn`.
+///
+/// The task may run on any worker. Dropping the handle detaches the task: it keeps running.
+///
+/// # Panics
+/// When called outside a sprout runtime (there is no runtime to run the task on); use
+/// [`Runtime::spawn`](crate::Runtime::spawn) from outside.
+///
+/// ```
+/// sprout::run(async {
+///     let handle = sprout::spawn(async { "hello from a task" });
+///     assert_eq!(handle.await.unwrap(), "hello from a task");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_on(&context::expect_shared("sprout::spawn"), future)
+}

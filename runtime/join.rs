@@ -1,0 +1,292 @@
+//! Handles to spawned tasks: [`JoinHandle`] (await, cancel, detach), [`JoinError`], [`join_all`].
+//!
+//! Where it sits in the flow: beside it. A `JoinHandle` is how the spawner hears the end of the
+//! story — the task's output, or why there is none:
+//!
+//! ```text
+//! spawn → run queue → poll → … → poll → Ready(output) → stored in the task → [JoinHandle wakes]
+//! ```
+//!
+//! gevent words: a `JoinHandle` is the `Greenlet` object that `gevent.spawn` returns;
+//! `handle.await` is `greenlet.get()`, `cancel()` is `greenlet.kill()`, and [`join_all`] is
+//! `gevent.joinall`. Dropping the handle lets the task run on, as a greenlet runs on after its
+//! object is forgotten.
+//!
+//! Invariants: those of `task.rs` (I4: the output is stored before `COMPLETE`; I5: exactly one
+//! side drops an unclaimed output).
+//!
+//! Read next: `executor.rs`.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::task::{panic_message, report_detached_panic, Joinable};
+
+/// A task's id: unique for the life of the process, never reused. Shown in panic reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    /// A fresh id from a process-wide counter.
+    pub(crate) fn next() -> TaskId {
+        /// The last id handed out. Relaxed is enough: only uniqueness matters, not order.
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        TaskId(NonZeroU64::new(id).expect("the task id counter starts at 1 and never wraps"))
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Why a task produced no output: it was cancelled, or it panicked.
+///
+/// ```
+/// sprout::run(async {
+///     let handle = sprout::spawn(async { panic!("boom") });
+///     let error = handle.await.unwrap_err();
+///     assert!(error.is_panic());
+///     assert_eq!(error.panic_message(), Some("boom"));
+/// });
+/// ```
+pub struct JoinError {
+    /// The task this error is about.
+    id: TaskId,
+    /// What happened to it.
+    cause: Cause,
+}
+
+/// The two ways a task can end without output.
+enum Cause {
+    /// `JoinHandle::cancel` was called, or the runtime shut down first.
+    Cancelled,
+    /// The future panicked; the payload is what `panic!` was given.
+    Panic(Box<dyn Any + Send + 'static>),
+}
+
+impl JoinError {
+    /// A cancellation of task `id`.
+    pub(crate) fn cancelled(id: TaskId) -> JoinError {
+        JoinError {
+            id,
+            cause: Cause::Cancelled,
+        }
+    }
+
+    /// A panic of task `id` with the given payload.
+    pub(crate) fn panic(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError {
+            id,
+            cause: Cause::Panic(payload),
+        }
+    }
+
+    /// The id of the task that failed.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// `true` if the task was cancelled (by [`JoinHandle::cancel`] or by runtime shutdown).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.cause, Cause::Cancelled)
+    }
+
+    /// `true` if the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.cause, Cause::Panic(_))
+    }
+
+    /// The panic's message, if the task panicked with a string (as `panic!("…")` does).
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.cause {
+            Cause::Panic(payload) => Some(panic_message(payload.as_ref())),
+            Cause::Cancelled => None,
+        }
+    }
+
+    /// The panic payload, to re-raise with `std::panic::resume_unwind`; `Err(self)` if the task
+    /// was cancelled instead.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
+        match self.cause {
+            Cause::Panic(payload) => Ok(payload),
+            Cause::Cancelled => Err(self),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            Cause::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Cause::Panic(payload) => write!(
+                f,
+                "task {} panicked: {}",
+                self.id,
+                panic_message(payload.as_ref())
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JoinError({self})")
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// An owned permission to await, cancel or detach a spawned task.
+///
+/// Awaiting it gives `Ok(output)`, or a [`JoinError`] if the task panicked or was cancelled.
+/// Dropping it **detaches** the task: it keeps running to completion and its output is dropped.
+///
+/// ```
+/// sprout::run(async {
+///     let handle = sprout::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// ```
+#[must_use = "dropping a JoinHandle detaches the task; bind it to `_handle` or call `detach()` to say so"]
+pub struct JoinHandle<T: 'static> {
+    /// The task, seen through its output type. `None` after the output was taken or the handle
+    /// detached.
+    task: Option<Arc<dyn Joinable<T>>>,
+    /// Kept for `id()` and error messages after `task` is gone.
+    id: TaskId,
+}
+
+impl<T: 'static> JoinHandle<T> {
+    /// Wraps a freshly spawned task.
+    pub(crate) fn new(task: Arc<dyn Joinable<T>>) -> JoinHandle<T> {
+        let id = task.header().id;
+        JoinHandle {
+            task: Some(task),
+            id,
+        }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// Cancels the task: its future is dropped at its next suspension point, without being
+    /// polled again, and its destructors run. Awaiting the handle then gives a [`JoinError`] whose
+    /// [`is_cancelled`](JoinError::is_cancelled) is `true` — unless the task had already finished,
+    /// in which case its output is still delivered. A `spawn_blocking` job that has already
+    /// started runs to its end (a thread cannot be interrupted).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// sprout::run(async {
+    ///     let handle = sprout::spawn(async {
+    ///         sprout::sleep(Duration::from_secs(3600)).await;
+    ///     });
+    ///     handle.cancel();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn cancel(&self) {
+        if let Some(task) = &self.task {
+            if task.header().cancel() {
+                task.clone().runnable().schedule();
+            }
+        }
+    }
+
+    /// `true` once the task has finished: its output (or error) is waiting to be collected.
+    pub fn is_finished(&self) -> bool {
+        self.task
+            .as_ref()
+            .is_none_or(|task| task.header().is_complete())
+    }
+
+    /// Lets the task run on without anyone waiting for it; the same as dropping the handle,
+    /// spelled out. A panic in a detached task is reported on stderr with the task's id.
+    pub fn detach(self) {}
+}
+
+impl<T: 'static> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = self
+            .task
+            .as_ref()
+            .expect("JoinHandle polled again after it returned Ready");
+        let header = task.header();
+        if !header.is_complete() {
+            header.register_joiner(cx.waker());
+            // Re-check after registering: see `Header::register_joiner`.
+            if !header.is_complete() {
+                return Poll::Pending;
+            }
+        }
+        let output = task.take_output();
+        self.task = None;
+        Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled(self.id))))
+    }
+}
+
+impl<T: 'static> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            if task.header().detach() {
+                // The task finished before we let go, and its output was never claimed (I5).
+                if let Some(Err(error)) = task.take_output() {
+                    report_detached_panic(&error);
+                }
+            }
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("id", &self.id).finish()
+    }
+}
+
+/// Waits for every task and returns their results in the handles' order (gevent's `joinall`).
+///
+/// The tasks already run concurrently; this only collects. A failed task does not stop the
+/// others: its slot holds the `JoinError`.
+///
+/// ```
+/// sprout::run(async {
+///     let handles: Vec<_> = (0..10u64).map(|i| sprout::spawn(async move { i * i })).collect();
+///     let squares: Vec<u64> = sprout::join_all(handles)
+///         .await
+///         .into_iter()
+///         .map(Result::unwrap)
+///         .collect();
+///     assert_eq!(squares[9], 81);
+/// });
+/// ```
+pub async fn join_all<T: 'static>(
+    handles: impl IntoIterator<Item = JoinHandle<T>>,
+) -> Vec<Result<T, JoinError>> {
+    // Awaiting one handle after another is linear in the number of tasks: each handle is polled
+    // only when its own task finishes. Polling every unfinished handle on every wake-up, the
+    // obvious alternative, is quadratic with 100,000 tasks.
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await);
+    }
+    results
+}

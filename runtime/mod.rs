@@ -1,0 +1,55 @@
+//! The runtime: everything that makes a future run — tasks, workers, the reactor, timers.
+//!
+//! This folder is the whole engine. `net/` sits on top of it and uses only [`Async`].
+//!
+//! ```text
+//! spawn → run queue → poll → Pending → waker parked in reactor → epoll event → wake → run queue → poll again
+//! ```
+//!
+//! The files, in reading order, with the stage of that flow each one owns:
+//!
+//! | file                | what it holds                                             | stage                     |
+//! |---------------------|-----------------------------------------------------------|---------------------------|
+//! | `builder.rs`        | `Runtime`, `Builder`, `block_on`, `run`                   | where the first future enters |
+//! | `task.rs`           | a task: future + state word + waker                       | spawn, poll, wake         |
+//! | `join.rs`           | `JoinHandle`, `JoinError`, `join_all`                     | the end of a task         |
+//! | `executor.rs`       | run queues, the task registry, `spawn`                    | run queue                 |
+//! | `worker.rs`         | the loop that pops and polls; parking                     | poll                      |
+//! | `park.rs`           | sleeping workers and how wake-ups find them               | park / unpark             |
+//! | `reactor.rs`        | epoll, registered sources, readiness                      | waker parked, epoll event |
+//! | `timer.rs`          | the timer queue                                           | deadline → wake           |
+//! | `time.rs`           | `sleep`, `timeout`, `interval`                            | timer futures             |
+//! | `async_io.rs`       | `Async<T>`: try, on `WouldBlock` wait for readiness, retry | Pending on I/O            |
+//! | `coop.rs`           | the per-poll budget, `yield_now`                          | fairness                  |
+//! | `local.rs`          | `spawn_local` for `!Send` futures                         | spawn (pinned)            |
+//! | `blocking.rs`       | `spawn_blocking` thread pool                              | beside the flow           |
+//! | `context.rs`        | which runtime this thread belongs to                      | beside the flow           |
+//! | `slab.rs`           | stable integer keys for sources and tasks                 | helper                    |
+//! | `sync/`             | `Event`, channels, `oneshot`, `Semaphore`                 | waker parked by a task    |
+
+mod async_io;
+mod blocking;
+mod builder;
+mod context;
+mod coop;
+mod executor;
+mod join;
+mod local;
+mod park;
+mod reactor;
+mod slab;
+mod task;
+mod time;
+mod timer;
+mod worker;
+
+pub mod sync;
+
+pub use async_io::Async;
+pub use blocking::spawn_blocking;
+pub use builder::{run, stats, Builder, Runtime, RuntimeStats, WORKERS_ENV};
+pub use coop::{yield_now, YieldNow, BUDGET};
+pub use executor::spawn;
+pub use join::{join_all, JoinError, JoinHandle, TaskId};
+pub use local::spawn_local;
+pub use time::{interval, sleep, sleep_until, timeout, Elapsed, Interval, Sleep};

@@ -1,0 +1,341 @@
+//! The reactor: the poller (epoll), the table of registered sources, and the timer queue.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → poll → Pending → [waker parked in reactor] → [epoll event] → [wake] → run queue → poll
+//! ```
+//!
+//! A **source** is one registered file descriptor. Each fd is registered once, edge-triggered,
+//! for both directions; the kernel then reports each *change* to readable or writable, and the
+//! reactor records it in the source's **readiness** word and wakes the wakers parked for that
+//! direction. A task that wants to read tries the read first; only on `WouldBlock` does it clear
+//! the readiness and park its waker (`async_io.rs`). So a busy socket costs no epoll syscalls.
+//!
+//! The readiness word holds two flags (readable, writable) and, above them, a **tick** that
+//! counts events. Clearing readiness names the tick it saw: if an event arrived after the failed
+//! read, the tick has moved on and the clear is ignored, so that event is not lost (I2).
+//!
+//! One idle worker at a time *drives* the reactor: it holds the [`Driver`] lock, blocks in
+//! `epoll_wait` until an event, a timer deadline or a notify, then dispatches what it got.
+//!
+//! Invariants:
+//! - I1 (the one `unsafe` block): every fd added to the poller is deleted from it before the fd
+//!   is closed. `Async<T>` owns its I/O object and calls [`Reactor::deregister`] in `Drop` and in
+//!   `into_inner`, before the object (and so the fd) is released.
+//! - I2: readiness is cleared only if the tick is the one the clearer observed.
+//! - I3: a waker parked for a direction is either woken by the next event in that direction, or
+//!   the parker saw the readiness flag set: `poll_ready` re-checks the flag after parking, and
+//!   `dispatch` sets the flag before taking the wakers, both under the source's waker lock.
+//! - I4: when a timer earlier than the driver's current wake-up time is added, the driver is
+//!   notified, so a new short sleep never waits for an older long one.
+//!
+//! Read next: `async_io.rs` (how `Async<T>` uses a source), `timer.rs`.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use polling::{Event, Events, PollMode, Poller};
+
+use super::slab::Slab;
+use super::task::lock;
+use super::timer::{TimerKey, TimerQueue};
+
+/// Readiness flag: the fd was readable at the last event.
+const READABLE: usize = 1 << 0;
+/// Readiness flag: the fd was writable at the last event.
+const WRITABLE: usize = 1 << 1;
+/// One step of the tick counter that sits above the two flags.
+const TICK: usize = 1 << 2;
+
+/// A direction of I/O on a source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Reading, accepting, receiving.
+    Read,
+    /// Writing, connecting, sending.
+    Write,
+}
+
+impl Direction {
+    /// This direction's flag in the readiness word.
+    fn flag(self) -> usize {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
+
+    /// This direction's index in [`Source::wakers`].
+    fn index(self) -> usize {
+        match self {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        }
+    }
+}
+
+/// One registered file descriptor.
+pub(crate) struct Source {
+    /// The key the poller reports in events for this fd (its slot in `Reactor::sources`).
+    key: usize,
+    /// Flags and tick (see the module doc). Written by `dispatch` and `clear_readiness`.
+    readiness: AtomicUsize,
+    /// Wakers parked per direction (`[read, write]`). A `Vec` because two tasks may wait on one
+    /// direction (two `readable()` calls); duplicates of the same task are skipped.
+    wakers: Mutex<[Vec<Waker>; 2]>,
+}
+
+impl Source {
+    /// `Ready(tick)` if the source is ready in `direction` (as of event `tick`), else parks the
+    /// task's waker and returns `Pending` (I3).
+    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<usize> {
+        let word = self.readiness.load(Ordering::Acquire);
+        if word & direction.flag() != 0 {
+            return Poll::Ready(word / TICK);
+        }
+        let mut wakers = lock(&self.wakers);
+        let parked = &mut wakers[direction.index()];
+        if !parked.iter().any(|w| w.will_wake(cx.waker())) {
+            parked.push(cx.waker().clone());
+        }
+        // Re-check under the lock: an event between the first load and the push set the flag
+        // before taking the lock, so we see it here (I3).
+        let word = self.readiness.load(Ordering::Acquire);
+        if word & direction.flag() != 0 {
+            Poll::Ready(word / TICK)
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Forgets readiness in `direction`, unless an event arrived since `tick` (I2). Called after
+    /// an operation failed with `WouldBlock`.
+    pub(crate) fn clear_readiness(&self, direction: Direction, tick: usize) {
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                (word / TICK == tick).then_some(word & !direction.flag())
+            });
+    }
+
+    /// The current tick (how many events this source has seen).
+    pub(crate) fn tick(&self) -> usize {
+        self.readiness.load(Ordering::Acquire) / TICK
+    }
+
+    /// Records an event and moves the wakers it satisfies into `woken`.
+    fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) {
+        let flags = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
+        self.readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                Some(word.wrapping_add(TICK) | flags)
+            })
+            .ok();
+        let mut wakers = lock(&self.wakers);
+        if readable {
+            woken.append(&mut wakers[Direction::Read.index()]);
+        }
+        if writable {
+            woken.append(&mut wakers[Direction::Write.index()]);
+        }
+    }
+}
+
+/// The reactor of one runtime.
+pub(crate) struct Reactor {
+    /// The OS poller (epoll on Linux).
+    poller: Poller,
+    /// Registered sources by key. Locked to register, deregister, and look up event keys.
+    sources: Mutex<Slab<Arc<Source>>>,
+    /// Held by the worker that drives the reactor; `try_lock` decides who that is.
+    driver: Mutex<Driver>,
+    /// Pending timers, and when the driver will wake up on its own.
+    timers: Mutex<Timers>,
+}
+
+/// What the driving worker needs between a wait and its dispatch.
+pub(crate) struct Driver {
+    /// The events of the last wait.
+    events: Events,
+    /// Wakers collected during dispatch, woken after every lock is released.
+    woken: Vec<Waker>,
+}
+
+/// The timer queue plus the driver's current wake-up time (for I4).
+struct Timers {
+    /// Pending timers.
+    queue: TimerQueue,
+    /// `Some(when)` while a driver is blocked: `Some(None)` means "until an event", and
+    /// `Some(Some(t))` means "until `t` at the latest". `None` while nobody is blocked.
+    driver_wakes_at: Option<Option<Instant>>,
+}
+
+impl Reactor {
+    /// A reactor with a fresh poller.
+    pub(crate) fn new() -> io::Result<Reactor> {
+        Ok(Reactor {
+            poller: Poller::new()?,
+            sources: Mutex::new(Slab::new()),
+            driver: Mutex::new(Driver {
+                events: Events::new(),
+                woken: Vec::new(),
+            }),
+            timers: Mutex::new(Timers {
+                queue: TimerQueue::new(),
+                driver_wakes_at: None,
+            }),
+        })
+    }
+
+    /// Registers `fd` for edge-triggered read and write events; it starts out ready in both
+    /// directions, so the first operation is simply tried.
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
+        let mut sources = lock(&self.sources);
+        let key = sources.next_key();
+        let source = Arc::new(Source {
+            key,
+            readiness: AtomicUsize::new(READABLE | WRITABLE),
+            wakers: Mutex::new([Vec::new(), Vec::new()]),
+        });
+        // SAFETY: polling requires that the fd be deleted from the poller before it is closed.
+        // The only caller is `Async::new`, which owns the I/O object behind `fd` and calls
+        // `deregister` before that object is dropped or handed back (invariant I1).
+        #[allow(unsafe_code)]
+        unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)?;
+        }
+        sources.insert(source.clone());
+        Ok(source)
+    }
+
+    /// Re-arms `fd` so the kernel re-reports its current state: if it is ready now, an event
+    /// follows even though no new edge happened. Used by `Async::readable`/`writable`.
+    pub(crate) fn rearm(&self, source: &Source, fd: BorrowedFd<'_>) -> io::Result<()> {
+        self.poller
+            .modify_with_mode(fd, Event::all(source.key), PollMode::Edge)
+    }
+
+    /// Removes `fd` from the poller and forgets its source (I1). Wakes any parked wakers so no
+    /// task waits forever on a source that is gone.
+    pub(crate) fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) {
+        // An error here means the fd was never added or already closed by someone else; either
+        // way there is nothing left to undo, and Drop must not panic.
+        let _ = self.poller.delete(fd);
+        lock(&self.sources).remove(source.key);
+        let parked: Vec<Waker> = lock(&source.wakers)
+            .iter_mut()
+            .flat_map(std::mem::take)
+            .collect();
+        parked.into_iter().for_each(Waker::wake);
+    }
+
+    /// Interrupts the driver's wait (or the next one).
+    pub(crate) fn notify(&self) {
+        // Fails only if the eventfd is broken, which `Poller::new` would have reported.
+        let _ = self.poller.notify();
+    }
+
+    /// The driver lock, if no other worker holds it.
+    pub(crate) fn try_drive(&self) -> Option<MutexGuard<'_, Driver>> {
+        self.driver.try_lock().ok()
+    }
+
+    /// Blocks in `epoll_wait` until an event, the earliest timer deadline, or a notify.
+    pub(crate) fn wait(&self, driver: &mut Driver) {
+        let timeout = {
+            let mut timers = lock(&self.timers);
+            let deadline = timers.queue.next_deadline();
+            timers.driver_wakes_at = Some(deadline);
+            deadline.map(|d| d.saturating_duration_since(Instant::now()))
+        };
+        self.wait_for(driver, timeout);
+        lock(&self.timers).driver_wakes_at = None;
+    }
+
+    /// One `epoll_wait` with the given timeout (`None`: until an event or a notify).
+    fn wait_for(&self, driver: &mut Driver, timeout: Option<Duration>) {
+        driver.events.clear();
+        if let Err(error) = self.poller.wait(&mut driver.events, timeout) {
+            // polling retries EINTR itself; anything else means the epoll fd is unusable.
+            // Reporting and carrying on keeps timers working; panicking would kill a worker.
+            eprintln!("sprout: reactor wait failed: {error}");
+        }
+    }
+
+    /// Wakes the tasks whose sources got events in the last wait, and fires due timers.
+    /// Returns how many wakers were woken.
+    pub(crate) fn dispatch(&self, driver: &mut Driver) -> usize {
+        let Driver { events, woken } = driver;
+        {
+            let sources = lock(&self.sources);
+            for event in events.iter() {
+                // A stale event for a deregistered key finds an empty slot (or, at worst, a new
+                // source reusing the key, which then makes one harmless spurious attempt).
+                if let Some(source) = sources.get(event.key) {
+                    source.on_event(event.readable, event.writable, woken);
+                }
+            }
+        }
+        events.clear();
+        lock(&self.timers).queue.fire_expired(Instant::now(), woken);
+        let count = woken.len();
+        // Wake after every lock is released: a wake-up pushes onto a run queue and may unpark a
+        // worker, which should not happen while we hold the sources lock.
+        woken.drain(..).for_each(Waker::wake);
+        count
+    }
+
+    /// A zero-timeout poll plus timer check, for busy workers (I1 of worker.rs). Skipped if
+    /// another worker is driving: it will see the events itself.
+    pub(crate) fn poll_without_blocking(&self) {
+        if let Some(mut driver) = self.try_drive() {
+            self.wait_for(&mut driver, Some(Duration::ZERO));
+            self.dispatch(&mut driver);
+        }
+    }
+
+    /// Adds a timer; notifies the driver if it would otherwise sleep past `deadline` (I4).
+    pub(crate) fn insert_timer(&self, deadline: Instant, waker: Waker) -> TimerKey {
+        let mut timers = lock(&self.timers);
+        let key = timers.queue.insert(deadline, waker);
+        let must_notify = match timers.driver_wakes_at {
+            Some(None) => true,
+            Some(Some(wakes_at)) => deadline < wakes_at,
+            None => false,
+        };
+        if must_notify {
+            timers.driver_wakes_at = Some(Some(deadline));
+        }
+        drop(timers);
+        if must_notify {
+            self.notify();
+        }
+        key
+    }
+
+    /// Replaces a pending timer's waker; `false` if it already fired.
+    pub(crate) fn update_timer(&self, key: TimerKey, waker: &Waker) -> bool {
+        lock(&self.timers).queue.update(key, waker)
+    }
+
+    /// Cancels a timer (a `Sleep` was dropped before its deadline).
+    pub(crate) fn remove_timer(&self, key: TimerKey) {
+        lock(&self.timers).queue.remove(key);
+    }
+
+    /// How many timers are pending.
+    pub(crate) fn pending_timers(&self) -> usize {
+        lock(&self.timers).queue.len()
+    }
+
+    /// How many fds are registered.
+    pub(crate) fn registered_sources(&self) -> usize {
+        lock(&self.sources).len()
+    }
+}

@@ -1,0 +1,34 @@
+//! `sprout::sync`: primitives for tasks to wait on each other, built from wakers alone.
+//!
+//! Where it sits in the flow: these are parking places for wakers, like the reactor, except that
+//! another task ends the wait instead of the kernel:
+//!
+//! ```text
+//! spawn → run queue → poll → Pending → [waker parked in a sync primitive] → another task acts → [wake] → run queue → poll
+//! ```
+//!
+//! | sprout                      | gevent                         | file            |
+//! |-----------------------------|--------------------------------|-----------------|
+//! | [`Event`]                   | `gevent.event.Event`           | `event.rs`      |
+//! | [`channel`], [`unbounded`]  | `gevent.queue.Queue`           | `channel.rs`    |
+//! | [`oneshot`]                 | `gevent.event.AsyncResult`     | `oneshot.rs`    |
+//! | [`Semaphore`]               | `gevent.lock.Semaphore`, `Pool`| `semaphore.rs`  |
+//!
+//! Each keeps its state and a [`WaitList`](wait_list) of parked wakers under one `Mutex`, and
+//! wakes after unlocking. None of them blocks a thread.
+//!
+//! Read next: `wait_list.rs`.
+
+mod channel;
+mod event;
+mod oneshot;
+mod semaphore;
+mod wait_list;
+
+pub use channel::{
+    channel, unbounded, Receiver, Recv, RecvError, Send, SendError, Sender, TryRecvError,
+    TrySendError,
+};
+pub use event::{Event, EventWait};
+pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};
+pub use semaphore::{Acquire, OwnedSemaphorePermit, Semaphore, SemaphorePermit};

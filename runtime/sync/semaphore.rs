@@ -1,0 +1,215 @@
+//! [`Semaphore`]: a count of permits that tasks wait for — the basis of a gevent-style `Pool`.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! acquire → poll → Pending → [waker parked in the WaitList] → permit dropped → [wake the first waiter] → run queue → poll → Ready(permit)
+//! ```
+//!
+//! Invariants:
+//! - I1: the permit count and the wait list sit under one lock.
+//! - I2: a newcomer takes a free permit only when nobody is parked, or when it is the waiter
+//!   that was just notified, so a steady stream of newcomers cannot starve a parked waiter.
+//! - I3: a notified waiter that goes away without its permit passes the wake-up on.
+//!
+//! Read next: the `net/` folder, the first user of `Async<T>`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use super::super::task::lock;
+use super::wait_list::{Ticket, WaitList};
+
+/// A counting semaphore.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sprout::sync::Semaphore;
+///
+/// sprout::run(async {
+///     // At most two of these ten tasks hold a permit at once: gevent's Pool(2).
+///     let pool = Arc::new(Semaphore::new(2));
+///     let handles: Vec<_> = (0..10)
+///         .map(|i| {
+///             let pool = pool.clone();
+///             sprout::spawn(async move {
+///                 let _permit = pool.acquire().await;
+///                 i
+///             })
+///         })
+///         .collect();
+///     let total: i32 = sprout::join_all(handles).await.into_iter().map(Result::unwrap).sum();
+///     assert_eq!(total, 45);
+///     assert_eq!(pool.available_permits(), 2);
+/// });
+/// ```
+pub struct Semaphore {
+    /// Permits and waiters (I1).
+    state: Mutex<SemaphoreState>,
+}
+
+/// What the semaphore's lock guards.
+struct SemaphoreState {
+    /// Permits free right now.
+    permits: usize,
+    /// Tasks waiting for a permit.
+    waiters: WaitList,
+}
+
+impl Semaphore {
+    /// A semaphore with `permits` permits.
+    pub fn new(permits: usize) -> Semaphore {
+        Semaphore {
+            state: Mutex::new(SemaphoreState {
+                permits,
+                waiters: WaitList::default(),
+            }),
+        }
+    }
+
+    /// Permits free right now.
+    pub fn available_permits(&self) -> usize {
+        lock(&self.state).permits
+    }
+
+    /// Adds `count` permits, waking as many waiters.
+    pub fn add_permits(&self, count: usize) {
+        let mut state = lock(&self.state);
+        state.permits += count;
+        let woken: Vec<Waker> = (0..count)
+            .map_while(|_| state.waiters.notify_one())
+            .collect();
+        drop(state);
+        woken.into_iter().for_each(Waker::wake);
+    }
+
+    /// Waits for a permit; it is returned when the guard drops.
+    pub fn acquire(&self) -> Acquire<'_> {
+        Acquire {
+            semaphore: self,
+            ticket: None,
+        }
+    }
+
+    /// Takes a permit if one is free and nobody is waiting.
+    pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
+        let mut state = lock(&self.state);
+        if state.permits > 0 && state.waiters.is_empty() {
+            state.permits -= 1;
+            Some(SemaphorePermit { semaphore: self })
+        } else {
+            None
+        }
+    }
+
+    /// Waits for a permit that owns a reference to the semaphore, so it can move into a task.
+    pub async fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
+        self.acquire().await.forget();
+        OwnedSemaphorePermit { semaphore: self }
+    }
+
+    /// The shared poll of both acquire forms.
+    fn poll_acquire(&self, cx: &mut Context<'_>, ticket: &mut Ticket) -> Poll<()> {
+        let mut state = lock(&self.state);
+        let was_notified = state.waiters.is_notified(ticket);
+        if state.permits > 0 && (was_notified || state.waiters.is_empty()) {
+            state.waiters.cancel(ticket);
+            state.permits -= 1; // I2
+            return Poll::Ready(());
+        }
+        state.waiters.park(ticket, cx.waker());
+        Poll::Pending
+    }
+
+    /// Returns one permit and wakes the first waiter.
+    fn release(&self) {
+        let mut state = lock(&self.state);
+        state.permits += 1;
+        let next = state.waiters.notify_one();
+        drop(state);
+        next.map(Waker::wake);
+    }
+}
+
+impl std::fmt::Debug for Semaphore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Semaphore")
+            .field("permits", &self.available_permits())
+            .finish()
+    }
+}
+
+/// The future returned by [`Semaphore::acquire`].
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Acquire<'a> {
+    /// The semaphore.
+    semaphore: &'a Semaphore,
+    /// Our place in line.
+    ticket: Ticket,
+}
+
+impl<'a> Future for Acquire<'a> {
+    type Output = SemaphorePermit<'a>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        let this = &mut *self;
+        this.semaphore
+            .poll_acquire(cx, &mut this.ticket)
+            .map(|()| SemaphorePermit {
+                semaphore: this.semaphore,
+            })
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        if self.ticket.is_some() {
+            let mut state = lock(&self.semaphore.state);
+            let next = if state.waiters.cancel(&mut self.ticket) {
+                state.waiters.notify_one() // I3
+            } else {
+                None
+            };
+            drop(state);
+            next.map(Waker::wake);
+        }
+    }
+}
+
+/// A permit borrowed from a [`Semaphore`]; returned when dropped.
+#[must_use = "the permit is returned as soon as it is dropped"]
+#[derive(Debug)]
+pub struct SemaphorePermit<'a> {
+    /// Where to return it.
+    semaphore: &'a Semaphore,
+}
+
+impl SemaphorePermit<'_> {
+    /// Keeps the permit out of the semaphore for good.
+    pub fn forget(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for SemaphorePermit<'_> {
+    fn drop(&mut self) {
+        self.semaphore.release();
+    }
+}
+
+/// A permit that keeps its [`Semaphore`] alive; returned when dropped.
+#[must_use = "the permit is returned as soon as it is dropped"]
+#[derive(Debug)]
+pub struct OwnedSemaphorePermit {
+    /// Where to return it.
+    semaphore: Arc<Semaphore>,
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        self.semaphore.release();
+    }
+}

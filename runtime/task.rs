@@ -1,0 +1,419 @@
+//! A task: one spawned future, its state word, and how it gets back onto a run queue.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! [spawn] → run queue → [poll] → Pending → waker parked in reactor → epoll event → [wake] → run queue → [poll]
+//! ```
+//!
+//! `spawn` wraps the future in a [`TaskCell`] behind an `Arc`. The same `Arc` is, at once, the
+//! entry in a run queue (as a [`Runnable`]), the [`Waker`] handed to the future (through
+//! `std::task::Wake`), and the target of the `JoinHandle`. Waking a task means pushing that `Arc`
+//! onto a run queue; running it means polling the future once.
+//!
+//! # The state word
+//!
+//! Every task has one `AtomicUsize` of flags, in [`Header::state`]:
+//!
+//! | flag        | set by                              | cleared by                      |
+//! |-------------|-------------------------------------|---------------------------------|
+//! | `SCHEDULED` | a wake-up (or spawn)                | the worker that starts a poll   |
+//! | `RUNNING`   | the worker that starts a poll       | the same worker after the poll  |
+//! | `COMPLETE`  | the worker that stores the output   | never                           |
+//! | `CANCELLED` | `JoinHandle::cancel`                | never                           |
+//! | `DETACHED`  | dropping the `JoinHandle`           | never                           |
+//!
+//! Invariants (cited as task I1… elsewhere):
+//! - I1: a task is in at most one run queue at a time: only the wake-up that sets `SCHEDULED`
+//!   while neither `SCHEDULED` nor `RUNNING` was set pushes it.
+//! - I2: at most one thread polls a task's future at a time: only the thread that moved the state
+//!   from `SCHEDULED` to `RUNNING` polls. So the `Mutex` around the future is never contended by
+//!   two pollers; it is there to make the sharing safe without `unsafe`.
+//! - I3: a wake-up during a poll is never lost: it sets `SCHEDULED` while `RUNNING` is set, and
+//!   the poller, on clearing `RUNNING`, sees `SCHEDULED` and re-queues the task.
+//! - I4: once `COMPLETE` is set the future has been dropped and is never polled again; the output
+//!   (or the `JoinError`) is in the cell before `COMPLETE` becomes visible.
+//! - I5: exactly one side drops an unclaimed output: the worker that completes a `DETACHED` task,
+//!   or the `JoinHandle` that detaches from a `COMPLETE` one (the `fetch_or`/`fetch_update`
+//!   pair below decides which).
+//!
+//! Read next: `join.rs` (the handle side), then `executor.rs` (the run queues).
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::coop;
+use super::executor::Shared;
+use super::join::{JoinError, TaskId};
+
+/// The task is in a run queue, or was woken while running and will be re-queued.
+const SCHEDULED: usize = 1 << 0;
+/// A worker is polling the future right now.
+const RUNNING: usize = 1 << 1;
+/// The future is gone and the output (or error) is stored: see I4.
+const COMPLETE: usize = 1 << 2;
+/// `cancel()` was called: the next poll drops the future instead of polling it.
+const CANCELLED: usize = 1 << 3;
+/// The `JoinHandle` was dropped: nobody will collect the output.
+const DETACHED: usize = 1 << 4;
+
+/// Something a worker can run: the type-erased face of a task that the run queues hold.
+pub(crate) trait Schedulable: Send + Sync + 'static {
+    /// The part shared by every kind of task.
+    fn header(&self) -> &Header;
+    /// Polls the future once (or drops it, if cancelled). Called only by the worker that popped
+    /// the task from a run queue.
+    fn run(self: Arc<Self>);
+    /// Pushes the task onto the run queue it belongs on (any worker's, or its owner's for a
+    /// `spawn_local` task). Called only by whoever won the right to push (I1).
+    fn schedule(self: Arc<Self>);
+    /// Drops the future without polling it, at runtime shutdown, and completes the task as
+    /// cancelled. Does nothing if a poll is in progress on another thread (a blocking job).
+    fn shut_down(&self);
+}
+
+/// A task as it travels through the run queues: a reference-counted, type-erased task.
+pub(crate) type Runnable = Arc<dyn Schedulable>;
+
+/// The output side of a task, as seen by its `JoinHandle`, erased over the future's type.
+pub(crate) trait Joinable<T>: Send + Sync + 'static {
+    /// The part shared by every kind of task.
+    fn header(&self) -> &Header;
+    /// Takes the output out of a `COMPLETE` task; `None` if it was already taken.
+    fn take_output(&self) -> Option<Result<T, JoinError>>;
+    /// The same task, seen as something a worker can run (to schedule a cancellation).
+    fn runnable(self: Arc<Self>) -> Runnable;
+}
+
+/// The fields every task has, whatever its future: identity, state, and who waits for it.
+pub(crate) struct Header {
+    /// The flags described in the module doc. Written with compare-and-swap by wakers, workers
+    /// and the `JoinHandle`.
+    state: AtomicUsize,
+    /// The task's id, unique for the life of the process; shown in errors and panic reports.
+    pub(crate) id: TaskId,
+    /// The runtime the task belongs to; wake-ups push onto its queues.
+    pub(crate) shared: Arc<Shared>,
+    /// This task's key in the runtime's registry of live tasks (see `executor.rs`).
+    pub(crate) registry_key: usize,
+    /// The waker of the task awaiting the `JoinHandle`, if any. Written by `JoinHandle::poll`,
+    /// taken by the worker that completes the task. Its own small lock, so a joiner never waits
+    /// for a poll in progress.
+    join_waker: Mutex<Option<Waker>>,
+}
+
+/// What a worker should do with a task it popped from a run queue.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RunAction {
+    /// Poll the future.
+    Poll,
+    /// Drop the future and complete the task as cancelled.
+    Cancel,
+    /// Nothing: the task completed (cancelled at shutdown) while it sat in the queue.
+    Skip,
+}
+
+impl Header {
+    /// A header for a task that is about to be pushed onto a run queue: its state starts as
+    /// `SCHEDULED` so no wake-up pushes it a second time (I1).
+    pub(crate) fn new(id: TaskId, shared: Arc<Shared>, registry_key: usize) -> Header {
+        Header {
+            state: AtomicUsize::new(SCHEDULED),
+            id,
+            shared,
+            registry_key,
+            join_waker: Mutex::new(None),
+        }
+    }
+
+    /// Records a wake-up. Returns `true` if the caller must push the task onto a run queue,
+    /// which is when it was neither queued nor running (I1, I3).
+    pub(crate) fn wake_up(&self) -> bool {
+        self.transition(|state| state | SCHEDULED, COMPLETE | SCHEDULED)
+    }
+
+    /// Records a cancellation and schedules the task so a worker drops the future. Returns `true`
+    /// if the caller must push the task onto a run queue.
+    pub(crate) fn cancel(&self) -> bool {
+        self.transition(|state| state | CANCELLED | SCHEDULED, COMPLETE | CANCELLED)
+    }
+
+    /// The shared shape of `wake_up` and `cancel`: unless any `stop_if` flag is set, applies
+    /// `change` and reports whether the task was idle (neither queued nor running) before.
+    fn transition(&self, change: impl Fn(usize) -> usize, stop_if: usize) -> bool {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & stop_if != 0 {
+                return false;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                change(state),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return state & (SCHEDULED | RUNNING) == 0,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Called by the worker that popped the task: moves `SCHEDULED` to `RUNNING` (I2) and says
+    /// whether to poll, cancel or skip.
+    pub(crate) fn start_run(&self) -> RunAction {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & COMPLETE != 0 {
+                return RunAction::Skip;
+            }
+            let next = (state & !SCHEDULED) | RUNNING;
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if state & CANCELLED != 0 => return RunAction::Cancel,
+                Ok(_) => return RunAction::Poll,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Called after a poll that returned `Pending`: clears `RUNNING`. Returns `true` if the task
+    /// was woken during the poll and must be pushed again (I3).
+    pub(crate) fn finish_pending(&self) -> bool {
+        let previous = self.state.fetch_and(!RUNNING, Ordering::AcqRel);
+        previous & SCHEDULED != 0
+    }
+
+    /// Marks the task `COMPLETE` (the output must already be stored, I4), wakes the joiner, and
+    /// returns `true` if the task is detached, in which case the caller owns the output (I5).
+    pub(crate) fn complete(&self) -> bool {
+        // One atomic step: COMPLETE appears together with RUNNING and SCHEDULED disappearing.
+        let previous = self
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                Some((state | COMPLETE) & !(RUNNING | SCHEDULED))
+            })
+            .unwrap_or_else(|state| state);
+        let joiner = lock(&self.join_waker).take();
+        if let Some(waker) = joiner {
+            waker.wake();
+        }
+        previous & DETACHED != 0
+    }
+
+    /// Marks the task `DETACHED` (its handle is gone). Returns `true` if it had already completed,
+    /// in which case the caller owns the output (I5).
+    pub(crate) fn detach(&self) -> bool {
+        self.state.fetch_or(DETACHED, Ordering::AcqRel) & COMPLETE != 0
+    }
+
+    /// `true` once the output (or error) is stored.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    /// Stores the joiner's waker. The caller re-checks [`is_complete`](Self::is_complete) after
+    /// this: `complete` sets the flag *before* taking the waker under the same lock, so either it
+    /// sees this waker or the re-check sees the flag.
+    pub(crate) fn register_joiner(&self, waker: &Waker) {
+        let mut slot = lock(&self.join_waker);
+        match slot.as_ref() {
+            Some(existing) if existing.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section in the runtime leaves its data
+/// consistent before anything that may panic (futures are polled inside `catch_unwind`).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Where a future is in its life.
+pub(crate) enum Stage<F: Future> {
+    /// Not finished: the future, pinned in its own allocation.
+    ///
+    /// Production note: tokio and async-task put the future in the same allocation as the
+    /// header and poll it through raw pointers. The extra `Box` here keeps the task free of
+    /// `unsafe`; docs/ and the benchmark note say what it costs.
+    Running(Pin<Box<F>>),
+    /// Finished: the output, or why there is none.
+    Finished(Result<F::Output, JoinError>),
+    /// The output was handed to the joiner, or dropped.
+    Consumed,
+}
+
+/// A spawned `Send` future together with its header: the allocation behind a task's `Arc`.
+pub(crate) struct TaskCell<F: Future> {
+    /// State, identity and joiner (see [`Header`]).
+    header: Header,
+    /// The future or its output. Locked only by the polling worker (I2), the joiner after
+    /// `COMPLETE`, and shutdown.
+    stage: Mutex<Stage<F>>,
+}
+
+impl<F> TaskCell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    /// Wraps `future` as a new task; the caller registers it and pushes it onto a run queue.
+    pub(crate) fn new(header: Header, future: F) -> Arc<Self> {
+        Arc::new(TaskCell {
+            header,
+            stage: Mutex::new(Stage::Running(Box::pin(future))),
+        })
+    }
+
+    /// Stores the final result, completes the task, and drops the result if nobody will
+    /// collect it (I5), reporting a panic of a detached task the way gevent prints a traceback.
+    fn finish(&self, mut stage: MutexGuard<'_, Stage<F>>, result: Result<F::Output, JoinError>) {
+        *stage = Stage::Finished(result);
+        drop(stage);
+        self.header.shared.registry_remove(&self.header);
+        if self.header.complete() {
+            let unclaimed = std::mem::replace(&mut *lock(&self.stage), Stage::Consumed);
+            if let Stage::Finished(Err(error)) = unclaimed {
+                report_detached_panic(&error);
+            }
+        }
+    }
+}
+
+impl<F> Schedulable for TaskCell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn run(self: Arc<Self>) {
+        let action = self.header.start_run();
+        if action == RunAction::Skip {
+            return;
+        }
+        let mut stage = lock(&self.stage);
+        let Stage::Running(future) = &mut *stage else {
+            // Unreachable by I4: a task whose stage moved on is COMPLETE and was skipped above.
+            return;
+        };
+        if action == RunAction::Cancel {
+            let error = match drop_future(&mut stage) {
+                Some(payload) => JoinError::panic(self.header.id, payload),
+                None => JoinError::cancelled(self.header.id),
+            };
+            return self.finish(stage, Err(error));
+        }
+        let waker = Waker::from(self.clone());
+        let mut cx = Context::from_waker(&waker);
+        coop::reset();
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+            Ok(Poll::Pending) => {
+                drop(stage);
+                if self.header.finish_pending() {
+                    self.schedule();
+                }
+            }
+            Ok(Poll::Ready(output)) => self.finish(stage, Ok(output)),
+            Err(payload) => {
+                // The future may be in any state after a panic; drop it now (its destructors
+                // may panic too, which is also caught) and keep the first payload.
+                let _ = drop_future(&mut stage);
+                let error = JoinError::panic(self.header.id, payload);
+                self.finish(stage, Err(error));
+            }
+        }
+    }
+
+    fn schedule(self: Arc<Self>) {
+        let shared = self.header.shared.clone();
+        shared.schedule(self);
+    }
+
+    fn shut_down(&self) {
+        // A poll in progress holds the stage lock; that can only be a blocking job on a pool
+        // thread (workers are stopped first), which completes on its own.
+        let Ok(mut stage) = self.stage.try_lock() else {
+            return;
+        };
+        if let Stage::Running(_) = &*stage {
+            let _ = drop_future(&mut stage);
+            self.finish(stage, Err(JoinError::cancelled(self.header.id)));
+        }
+    }
+}
+
+impl<F> Joinable<F::Output> for TaskCell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn take_output(&self) -> Option<Result<F::Output, JoinError>> {
+        match std::mem::replace(&mut *lock(&self.stage), Stage::Consumed) {
+            Stage::Finished(result) => Some(result),
+            Stage::Running(_) | Stage::Consumed => None,
+        }
+    }
+
+    fn runnable(self: Arc<Self>) -> Runnable {
+        self
+    }
+}
+
+impl<F> Wake for TaskCell<F>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn wake(self: Arc<Self>) {
+        if self.header.wake_up() {
+            self.schedule();
+        }
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.header.wake_up() {
+            self.clone().schedule();
+        }
+    }
+}
+
+/// Drops the future held in `stage` (leaving `Consumed`), catching a panic from its destructors.
+/// Returns that panic's payload, if there was one.
+fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Box<dyn Any + Send>> {
+    let future = std::mem::replace(stage, Stage::Consumed);
+    catch_unwind(AssertUnwindSafe(move || drop(future))).err()
+}
+
+/// Prints a line on stderr for a detached task that panicked; nobody else will see the error.
+pub(crate) fn report_detached_panic(error: &JoinError) {
+    if error.is_panic() {
+        eprintln!("sprout: detached {error}");
+    }
+}
+
+/// The message inside a panic payload, when it is a string (as `panic!` makes it).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "a non-string panic payload"
+    }
+}

@@ -1,0 +1,278 @@
+//! Timers for tasks: [`sleep`], [`sleep_until`], [`timeout`], [`interval`].
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → [poll Sleep] → Pending → [waker parked in the timer queue] → deadline passes → wake → run queue → [poll Sleep: Ready]
+//! ```
+//!
+//! A [`Sleep`] registers its deadline with the runtime's reactor on its first `Pending` poll and
+//! removes it when dropped. gevent words: `sleep` is `gevent.sleep`, `timeout` is
+//! `gevent.Timeout`, `interval` is a loop around `gevent.sleep`.
+//!
+//! Invariants:
+//! - I1: a `Sleep` is `Ready` only once `Instant::now() >= deadline` — it checks the clock itself
+//!   and never trusts a wake-up alone — so no timer fires early.
+//! - I2: a `Sleep` that is dropped while registered removes its entry (I2 of timer.rs).
+//!
+//! Read next: `async_io.rs`.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use super::context;
+use super::reactor::Reactor;
+use super::timer::TimerKey;
+
+/// Waits until `duration` has passed. The deadline is fixed when `sleep` is called.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// sprout::run(async {
+///     let start = Instant::now();
+///     sprout::sleep(Duration::from_millis(20)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    // A duration too large to add to the clock (Duration::MAX, say) means "never".
+    Sleep::new(Instant::now().checked_add(duration))
+}
+
+/// Waits until `deadline`. A deadline in the past completes at the first poll.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// sprout::run(async {
+///     let deadline = Instant::now() + Duration::from_millis(10);
+///     sprout::sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(Some(deadline))
+}
+
+/// The future returned by [`sleep`] and [`sleep_until`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    /// When to complete; `None` means never (the requested duration overflowed the clock).
+    deadline: Option<Instant>,
+    /// Once registered: the reactor holding our timer, its key, and the waker it will call.
+    registration: Option<Registration>,
+}
+
+/// A `Sleep`'s entry in its runtime's timer queue.
+struct Registration {
+    /// The reactor whose queue holds the entry.
+    reactor: Arc<Reactor>,
+    /// The entry's key.
+    key: TimerKey,
+    /// The waker stored in the entry, to skip the lock when the same task polls again.
+    waker: Waker,
+}
+
+impl Sleep {
+    /// A sleep until `deadline` (`None`: forever).
+    fn new(deadline: Option<Instant>) -> Sleep {
+        Sleep {
+            deadline,
+            registration: None,
+        }
+    }
+
+    /// When this sleep completes; `None` if never.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Moves the deadline, as if the sleep had been created with `sleep_until(deadline)`.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.unregister();
+        self.deadline = Some(deadline);
+    }
+
+    /// Removes our entry from the timer queue, if any (I2).
+    fn unregister(&mut self) {
+        if let Some(registration) = self.registration.take() {
+            registration.reactor.remove_timer(registration.key);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let Some(deadline) = self.deadline else {
+            return Poll::Pending; // Never: nothing to register, nothing will wake us.
+        };
+        if Instant::now() >= deadline {
+            self.unregister();
+            return Poll::Ready(()); // I1
+        }
+        match &mut self.registration {
+            Some(registration) if registration.waker.will_wake(cx.waker()) => {}
+            Some(registration) => {
+                if !registration
+                    .reactor
+                    .update_timer(registration.key, cx.waker())
+                {
+                    // The entry fired already, yet the clock says we are early (only possible
+                    // if the waker was swapped in between): register again.
+                    registration.key = registration
+                        .reactor
+                        .insert_timer(deadline, cx.waker().clone());
+                }
+                registration.waker = cx.waker().clone();
+            }
+            None => {
+                let reactor = context::expect_reactor("sprout::sleep");
+                let key = reactor.insert_timer(deadline, cx.waker().clone());
+                self.registration = Some(Registration {
+                    reactor,
+                    key,
+                    waker: cx.waker().clone(),
+                });
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.unregister();
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .finish()
+    }
+}
+
+/// The error of a [`timeout`] whose time ran out before the future finished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed;
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+impl From<Elapsed> for std::io::Error {
+    fn from(_: Elapsed) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::TimedOut, Elapsed)
+    }
+}
+
+/// Runs `future` for at most `duration`: `Ok(output)` if it finished in time, `Err(Elapsed)`
+/// if not (the future is then dropped). The deadline is fixed when `timeout` is called.
+///
+/// ```
+/// use std::time::Duration;
+/// sprout::run(async {
+///     let quick = sprout::timeout(Duration::from_secs(5), async { 1 }).await;
+///     assert_eq!(quick, Ok(1));
+///     let slow = sprout::timeout(Duration::from_millis(10), sprout::sleep(Duration::from_secs(60))).await;
+///     assert_eq!(slow, Err(sprout::Elapsed));
+/// });
+/// ```
+pub fn timeout<F: Future>(
+    duration: Duration,
+    future: F,
+) -> impl Future<Output = Result<F::Output, Elapsed>> {
+    let timer = sleep(duration);
+    // `or` polls the work first, so a future that is ready at the deadline still wins.
+    futures_lite::future::or(async move { Ok(future.await) }, async move {
+        timer.await;
+        Err(Elapsed)
+    })
+}
+
+/// Creates an [`Interval`] that ticks every `period`, the first tick at once.
+///
+/// # Panics
+/// If `period` is zero (a timer that is always due would spin).
+///
+/// ```
+/// use std::time::Duration;
+/// sprout::run(async {
+///     let mut every = sprout::interval(Duration::from_millis(5));
+///     let first = every.tick().await;
+///     let second = every.tick().await;
+///     assert!(second - first >= Duration::from_millis(5));
+/// });
+/// ```
+pub fn interval(period: Duration) -> Interval {
+    assert!(
+        !period.is_zero(),
+        "sprout::interval: the period must be non-zero"
+    );
+    let start = Instant::now();
+    Interval {
+        period,
+        next: start,
+        sleep: sleep_until(start),
+    }
+}
+
+/// A timer that completes once per period; see [`interval`].
+///
+/// When ticks are missed (the task was busy for several periods), the next tick is one period
+/// after the late one: missed ticks are skipped, not delivered in a burst.
+#[derive(Debug)]
+pub struct Interval {
+    /// Time between ticks.
+    period: Duration,
+    /// When the next tick is due.
+    next: Instant,
+    /// Sleeps until `next`.
+    sleep: Sleep,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns the instant it was due.
+    pub async fn tick(&mut self) -> Instant {
+        futures_lite::future::poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick; `Ready(instant it was due)`.
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let due = self.next;
+        let now = Instant::now();
+        let mut next = due + self.period;
+        if next <= now {
+            next = now + self.period; // Skip the ticks we missed.
+        }
+        self.next = next;
+        self.sleep.reset(next);
+        Poll::Ready(due)
+    }
+
+    /// The time between ticks.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+}
+
+impl futures_lite::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.poll_tick(cx).map(Some)
+    }
+}

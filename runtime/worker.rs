@@ -1,0 +1,141 @@
+//! A worker: the loop that pops tasks from the run queues and polls them, and parks when idle.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → [pop → poll] → Pending → waker parked in reactor → [park: epoll event] → wake → run queue → [pop → poll]
+//! ```
+//!
+//! One turn of the loop: find a task (pinned or local queue, injector, or steal from another
+//! worker), run it, repeat. Every [`MAINTENANCE_INTERVAL`] turns the worker also looks at the
+//! injector first and polls the reactor without blocking, so neither injected tasks nor I/O
+//! events nor timers wait behind a busy local queue. With nothing to run, the worker parks
+//! (`park.rs`): in the reactor if nobody else waits there, else on its condvar.
+//!
+//! Invariants:
+//! - I1: between two reactor polls a worker runs at most `MAINTENANCE_INTERVAL` tasks, so with
+//!   the cooperative budget (`coop.rs`) the delay before a ready timer or socket is noticed is
+//!   bounded by `MAINTENANCE_INTERVAL × BUDGET` operations.
+//! - I2: a worker lists itself as idle before its final look for work (I1 of park.rs).
+//!
+//! Read next: `reactor.rs` (what a parked worker waits in).
+
+use std::sync::Arc;
+
+use super::executor::Shared;
+use super::task::Runnable;
+
+/// Tasks run between two non-blocking reactor polls and injector checks. A prime, as in tokio
+/// and Go, so it does not beat in step with programs that do things every 2ⁿ iterations.
+pub(crate) const MAINTENANCE_INTERVAL: u32 = 61;
+
+/// One worker's private state; lives on the worker's thread.
+pub(crate) struct Worker {
+    /// The runtime.
+    shared: Arc<Shared>,
+    /// This worker's number: its queues are `shared.workers[index]`.
+    index: usize,
+    /// Turns of the loop so far, for the maintenance schedule (I1) and queue alternation.
+    tick: u32,
+}
+
+impl Worker {
+    /// The worker numbered `index` of `shared`.
+    pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Worker {
+        Worker {
+            shared,
+            index,
+            tick: 0,
+        }
+    }
+
+    /// The loop of a background worker thread: runs tasks until the runtime shuts down.
+    pub(crate) fn run_until_shutdown(mut self) {
+        while !self.shared.is_shutting_down() {
+            match self.next_task() {
+                Some(task) => task.run(),
+                None => self.park(),
+            }
+        }
+    }
+
+    /// The next task to run, if any work can be found without sleeping.
+    pub(crate) fn next_task(&mut self) -> Option<Runnable> {
+        self.tick = self.tick.wrapping_add(1);
+        let shared = &*self.shared;
+        let own = &shared.workers[self.index];
+        if self.tick % MAINTENANCE_INTERVAL == 0 {
+            shared.reactor.poll_without_blocking();
+            if let Some(task) = shared.injector.pop() {
+                return Some(task);
+            }
+        }
+        // Alternate which of our two queues goes first, so a task that keeps yielding in one
+        // cannot starve the other.
+        let pop_local = || own.local.pop();
+        let pop_pinned = || own.pinned.pop();
+        let mine = if self.tick % 2 == 0 {
+            pop_pinned().or_else(pop_local)
+        } else {
+            pop_local().or_else(pop_pinned)
+        };
+        mine.or_else(|| shared.injector.pop())
+            .or_else(|| self.steal())
+    }
+
+    /// Takes about half of another worker's local queue; returns one task to run now.
+    fn steal(&self) -> Option<Runnable> {
+        let workers = &self.shared.workers;
+        let count = workers.len();
+        // Start at a different victim each time so no worker is always robbed first.
+        let start = self.tick as usize % count;
+        for offset in 0..count {
+            let victim = (start + offset) % count;
+            if victim == self.index {
+                continue;
+            }
+            let queue = &workers[victim].local;
+            let Some(first) = queue.pop() else { continue };
+            let own = &workers[self.index].local;
+            for _ in 0..queue.len() / 2 {
+                match queue.pop() {
+                    Some(task) => {
+                        if let Err(task) = own.push(task) {
+                            self.shared.injector.push(task);
+                            break;
+                        }
+                    }
+                    None => break,
+                }
+            }
+            return Some(first);
+        }
+        None
+    }
+
+    /// Sleeps until there may be work: in the reactor if it is free, else on the condvar.
+    pub(crate) fn park(&mut self) {
+        let shared = &*self.shared;
+        shared.idle.announce(self.index); // I2
+        if shared.has_work_for(self.index) {
+            shared.idle.withdraw(self.index);
+            return;
+        }
+        let parker = &shared.workers[self.index].parker;
+        match shared.reactor.try_drive() {
+            Some(mut driver) => {
+                parker.park_in_reactor(|| shared.reactor.wait(&mut driver));
+                // Leave the idle list before waking tasks, so the wake-ups below look for
+                // *another* parked worker to help, not this one.
+                shared.idle.withdraw(self.index);
+                // Each wake-up pushes onto our local queue and, through `Shared::schedule`,
+                // wakes one more parked worker to share the load.
+                shared.reactor.dispatch(&mut driver);
+            }
+            None => {
+                parker.park_on_condvar();
+                shared.idle.withdraw(self.index);
+            }
+        }
+    }
+}
