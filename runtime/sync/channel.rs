@@ -27,7 +27,7 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::super::coop;
 use super::super::task::lock;
@@ -175,7 +175,7 @@ impl<T> Sender<T> {
         state.queue.push_back(value);
         let receiver = state.recv_waiters.notify_one();
         drop(state);
-        receiver.map(Waker::wake);
+        wake_all(receiver);
         Ok(())
     }
 
@@ -212,7 +212,7 @@ impl<T> Receiver<T> {
             Some(value) => {
                 let sender = state.send_waiters.notify_one();
                 drop(state);
-                sender.map(Waker::wake);
+                wake_all(sender);
                 Ok(value)
             }
             None if state.senders == 0 => Err(TryRecvError::Closed),
@@ -268,7 +268,7 @@ impl<T> Future for Send<'_, T> {
         state.queue.push_back(value);
         let receiver = state.recv_waiters.notify_one();
         drop(state);
-        receiver.map(Waker::wake);
+        wake_all(receiver);
         Poll::Ready(Ok(()))
     }
 }
@@ -284,7 +284,7 @@ impl<T> Drop for Send<'_, T> {
                 None
             };
             drop(state);
-            next.map(Waker::wake);
+            wake_all(next);
         }
     }
 }
@@ -312,7 +312,7 @@ impl<T> Future for Recv<'_, T> {
                 state.recv_waiters.cancel(&mut this.ticket);
                 let sender = state.send_waiters.notify_one();
                 drop(state);
-                sender.map(Waker::wake);
+                wake_all(sender);
                 Poll::Ready(Ok(value))
             }
             None if state.senders == 0 => {
@@ -338,7 +338,7 @@ impl<T> Drop for Recv<'_, T> {
                 None
             };
             drop(state);
-            next.map(Waker::wake);
+            wake_all(next);
         }
     }
 }

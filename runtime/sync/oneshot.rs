@@ -20,6 +20,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::super::task::lock;
 use super::channel::{RecvError, TryRecvError};
+use super::wait_list::wake_all;
 
 /// Creates a one-value channel: the sender sends once (without waiting), the receiver awaits.
 ///
@@ -91,7 +92,7 @@ impl<T> Drop for OneshotSender<T> {
         slot.sender_gone = true;
         let waker = slot.waker.take();
         drop(slot);
-        waker.map(Waker::wake);
+        wake_all(waker);
     }
 }
 

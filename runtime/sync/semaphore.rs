@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::super::task::lock;
-use super::wait_list::{Ticket, WaitList};
+use super::wait_list::{wake_all, Ticket, WaitList};
 
 /// A counting semaphore.
 ///
@@ -129,7 +129,7 @@ impl Semaphore {
         state.permits += 1;
         let next = state.waiters.notify_one();
         drop(state);
-        next.map(Waker::wake);
+        wake_all(next);
     }
 }
 
@@ -174,7 +174,7 @@ impl Drop for Acquire<'_> {
                 None
             };
             drop(state);
-            next.map(Waker::wake);
+            wake_all(next);
         }
     }
 }

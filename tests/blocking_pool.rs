@@ -1,0 +1,71 @@
+//! The blocking pool: jobs run off the workers, the pool grows to its cap and no further, and
+//! workers stay responsive while blocking jobs run.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::within;
+
+/// 16 jobs that each block 50 ms on a pool capped at 4 threads: never more than 4 at once, all
+/// results arrive, and a timer on the single worker is not delayed by the blocking work.
+#[test]
+fn pool_respects_its_cap_and_keeps_workers_free() {
+    within(Duration::from_secs(30), "blocking pool cap", || {
+        let rt = sprout::Runtime::builder()
+            .workers(1)
+            .max_blocking_threads(4)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let running = Arc::new(AtomicUsize::new(0));
+            let most = Arc::new(AtomicUsize::new(0));
+            let jobs: Vec<_> = (0..16u64)
+                .map(|i| {
+                    let (running, most) = (running.clone(), most.clone());
+                    sprout::spawn_blocking(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(50));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        i
+                    })
+                })
+                .collect();
+            let start = Instant::now();
+            sprout::sleep(Duration::from_millis(10)).await;
+            assert!(
+                start.elapsed() < Duration::from_millis(200),
+                "the worker stayed free"
+            );
+            let stats = sprout::stats();
+            assert!(stats.blocking_busy + stats.blocking_idle <= 4, "{stats:?}");
+            let sum: u64 = sprout::join_all(jobs)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .sum();
+            assert_eq!(sum, 120);
+            assert_eq!(most.load(Ordering::SeqCst), 4);
+        });
+    });
+}
+
+/// `spawn` works from inside a blocking job (the pool thread knows its runtime).
+#[test]
+fn spawn_from_a_blocking_job() {
+    within(Duration::from_secs(10), "spawn from blocking", || {
+        sprout::Runtime::builder()
+            .workers(1)
+            .build()
+            .unwrap()
+            .block_on(async {
+                let inner = sprout::spawn_blocking(|| sprout::spawn(async { 11 }))
+                    .await
+                    .unwrap();
+                assert_eq!(inner.await.unwrap(), 11);
+            });
+    });
+}

@@ -1,0 +1,62 @@
+//! Helpers shared by the integration tests: deadlines, runtimes, CPU-time readings.
+//!
+//! Every test that waits runs under [`within`], so a lost wake-up fails with a message instead of
+//! hanging the suite.
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Runs `body` on its own thread and returns its result, or panics with `what` if it takes
+/// longer than `limit`. A panic inside `body` is re-raised here with its message.
+pub fn within<T: Send + 'static>(
+    limit: Duration,
+    what: &str,
+    body: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, result) = mpsc::channel();
+    let worker = std::thread::Builder::new()
+        .name(format!("test body: {what}"))
+        .spawn(move || {
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body));
+            let _ = done.send(outcome);
+        })
+        .expect("spawn the test body thread");
+    match result.recv_timeout(limit) {
+        Ok(Ok(value)) => {
+            let _ = worker.join();
+            value
+        }
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => panic!("{what}: did not finish within {limit:?} (a lost wake-up or a hang)"),
+    }
+}
+
+/// A runtime with `workers` workers.
+pub fn runtime(workers: usize) -> sprout::Runtime {
+    sprout::Runtime::builder()
+        .workers(workers)
+        .build()
+        .expect("build a sprout runtime")
+}
+
+/// CPU time consumed so far by this whole process (every thread), from
+/// `/proc/self/task/*/schedstat`, which counts nanoseconds (unlike `/proc/self/stat`, whose
+/// 10 ms ticks are too coarse for a 10 ms bound).
+pub fn process_cpu_time() -> Duration {
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc/self/task").expect("read /proc/self/task") {
+        let path = entry.expect("a task entry").path().join("schedstat");
+        // A thread may exit between the listing and the read; it no longer counts.
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let on_cpu: u64 = text
+                .split_whitespace()
+                .next()
+                .and_then(|field| field.parse().ok())
+                .unwrap_or(0);
+            total += on_cpu;
+        }
+    }
+    Duration::from_nanos(total)
+}

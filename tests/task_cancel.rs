@@ -1,0 +1,158 @@
+//! Cancelling and detaching tasks: destructors run, cancelled futures are never polled again,
+//! detached tasks run to completion.
+
+mod support;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use support::{runtime, within};
+
+/// Counts its drops: the proof that a cancelled future's destructors ran.
+struct DropGuard(Arc<AtomicUsize>);
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A cancelled task's future is dropped (destructors run), never polled again, and its handle
+/// reports `is_cancelled()`.
+#[test]
+fn cancel_runs_destructors_and_never_polls_again() {
+    for workers in [1, 2] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let polls = Arc::new(AtomicUsize::new(0));
+        let (drops2, polls2) = (drops.clone(), polls.clone());
+        within(Duration::from_secs(10), "cancel", move || {
+            runtime(workers).block_on(async move {
+                let guard = DropGuard(drops2);
+                let handle = sprout::spawn(async move {
+                    let _guard = guard;
+                    loop {
+                        polls2.fetch_add(1, Ordering::SeqCst);
+                        sprout::sleep(Duration::from_millis(1)).await;
+                    }
+                });
+                sprout::sleep(Duration::from_millis(20)).await;
+                handle.cancel();
+                let error = handle.await.expect_err("a cancelled task has no output");
+                assert!(error.is_cancelled() && !error.is_panic(), "{error}");
+            });
+        });
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            1,
+            "the future was dropped exactly once"
+        );
+        let polls_at_cancel = polls.load(Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            polls.load(Ordering::SeqCst),
+            polls_at_cancel,
+            "no poll after cancel"
+        );
+    }
+}
+
+/// Cancelling a task that has not run yet drops it unpolled.
+#[test]
+fn cancel_before_first_poll() {
+    let polled = within(Duration::from_secs(10), "cancel before poll", || {
+        runtime(1).block_on(async {
+            let polled = Arc::new(AtomicUsize::new(0));
+            let p = polled.clone();
+            let handle = sprout::spawn(async move {
+                p.fetch_add(1, Ordering::SeqCst);
+            });
+            handle.cancel(); // Single worker: the task cannot have run yet.
+            assert!(handle.await.unwrap_err().is_cancelled());
+            polled.load(Ordering::SeqCst)
+        })
+    });
+    assert_eq!(polled, 0);
+}
+
+/// Cancelling a finished task changes nothing: the output is still delivered.
+#[test]
+fn cancel_after_completion_keeps_the_output() {
+    let output = within(Duration::from_secs(10), "cancel after finish", || {
+        runtime(1).block_on(async {
+            let handle = sprout::spawn(async { 5 });
+            while !handle.is_finished() {
+                sprout::yield_now().await;
+            }
+            handle.cancel();
+            handle.await
+        })
+    });
+    assert_eq!(output.unwrap(), 5);
+}
+
+/// Dropping the handle detaches: the task keeps running to completion, like a greenlet.
+#[test]
+fn detached_tasks_run_to_completion() {
+    within(Duration::from_secs(10), "detached tasks", || {
+        runtime(2).block_on(async {
+            let (tx, rx) = sprout::sync::unbounded();
+            for i in 0..50 {
+                let tx = tx.clone();
+                drop(sprout::spawn(async move {
+                    sprout::sleep(Duration::from_millis(5)).await;
+                    tx.send(i).await.unwrap();
+                }));
+            }
+            drop(tx);
+            let mut seen = Vec::new();
+            while let Ok(i) = rx.recv().await {
+                seen.push(i);
+            }
+            seen.sort();
+            assert_eq!(seen, (0..50).collect::<Vec<_>>());
+        });
+    });
+}
+
+/// `is_finished` turns true when the task completes, before anyone awaits it.
+#[test]
+fn is_finished_reports_completion() {
+    within(Duration::from_secs(10), "is_finished", || {
+        runtime(1).block_on(async {
+            let (tx, rx) = sprout::sync::oneshot::<()>();
+            let handle = sprout::spawn(async move { rx.await.is_ok() });
+            sprout::yield_now().await;
+            assert!(!handle.is_finished());
+            tx.send(()).unwrap();
+            while !handle.is_finished() {
+                sprout::yield_now().await;
+            }
+            assert!(handle.await.unwrap());
+        });
+    });
+}
+
+/// A `spawn_blocking` job cancelled before it starts never runs.
+#[test]
+fn cancel_queued_blocking_job() {
+    within(Duration::from_secs(20), "cancel blocking job", || {
+        let rt = sprout::Runtime::builder()
+            .workers(1)
+            .max_blocking_threads(1)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (release, gate) = std::sync::mpsc::channel::<()>();
+            let busy = sprout::spawn_blocking(move || gate.recv().ok());
+            let ran = Arc::new(AtomicUsize::new(0));
+            let r = ran.clone();
+            let queued = sprout::spawn_blocking(move || r.fetch_add(1, Ordering::SeqCst));
+            queued.cancel();
+            release.send(()).unwrap();
+            assert!(busy.await.unwrap().is_some());
+            assert!(queued.await.unwrap_err().is_cancelled());
+            assert_eq!(ran.load(Ordering::SeqCst), 0);
+        });
+    });
+}

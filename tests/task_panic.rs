@@ -1,0 +1,80 @@
+//! Panics inside tasks are contained: the joiner sees `is_panic()`, every other task and the
+//! runtime carry on.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{runtime, within};
+
+/// A panicking task: `is_panic()` with the payload, while its siblings finish normally and the
+/// runtime keeps working afterwards.
+#[test]
+fn a_panic_is_isolated_to_its_task() {
+    for workers in [1, 2] {
+        within(Duration::from_secs(10), "panic isolation", move || {
+            let rt = runtime(workers);
+            rt.block_on(async {
+                let siblings: Vec<_> = (0..20u32)
+                    .map(|i| {
+                        sprout::spawn(async move {
+                            sprout::sleep(Duration::from_millis(5)).await;
+                            i
+                        })
+                    })
+                    .collect();
+                let bad = sprout::spawn(async {
+                    sprout::yield_now().await;
+                    panic!("deliberate test panic");
+                });
+                let error = bad.await.expect_err("the task panicked");
+                assert!(error.is_panic());
+                assert_eq!(error.panic_message(), Some("deliberate test panic"));
+                assert!(error.to_string().contains("panicked"), "{error}");
+                let payload = error.try_into_panic().expect("a panic payload");
+                assert_eq!(
+                    payload.downcast_ref::<&str>(),
+                    Some(&"deliberate test panic")
+                );
+                let sum: u32 = sprout::join_all(siblings)
+                    .await
+                    .into_iter()
+                    .map(Result::unwrap)
+                    .sum();
+                assert_eq!(sum, 190);
+            });
+            // The runtime is still usable after a task panicked.
+            assert_eq!(
+                rt.block_on(async { sprout::spawn(async { 1 }).await.unwrap() }),
+                1
+            );
+        });
+    }
+}
+
+/// A detached task that panics does not disturb anything (it is reported on stderr).
+#[test]
+fn a_detached_panic_does_not_stop_the_runtime() {
+    within(Duration::from_secs(10), "detached panic", || {
+        runtime(2).block_on(async {
+            for _ in 0..10 {
+                drop(sprout::spawn(async { panic!("detached test panic") }));
+            }
+            sprout::sleep(Duration::from_millis(20)).await;
+            assert_eq!(sprout::spawn(async { "alive" }).await.unwrap(), "alive");
+        });
+    });
+}
+
+/// A panic inside `spawn_blocking` is delivered the same way.
+#[test]
+fn a_blocking_panic_is_a_join_error() {
+    within(Duration::from_secs(10), "blocking panic", || {
+        runtime(1).block_on(async {
+            let error = sprout::spawn_blocking(|| -> u8 { panic!("blocking test panic") })
+                .await
+                .unwrap_err();
+            assert!(error.is_panic());
+        });
+    });
+}
