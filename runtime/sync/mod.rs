@@ -10,11 +10,11 @@
 //! | sprout                      | gevent                         | file            |
 //! |-----------------------------|--------------------------------|-----------------|
 //! | [`Event`]                   | `gevent.event.Event`           | `event.rs`      |
-//! | [`channel`], [`unbounded`]  | `gevent.queue.Queue`           | `channel.rs`    |
-//! | [`oneshot`]                 | `gevent.event.AsyncResult`     | `oneshot.rs`    |
+//! | [`channel()`], [`unbounded`] | `gevent.queue.Queue`           | `channel.rs`    |
+//! | [`oneshot()`]               | `gevent.event.AsyncResult`     | `oneshot.rs`    |
 //! | [`Semaphore`]               | `gevent.lock.Semaphore`, `Pool`| `semaphore.rs`  |
 //!
-//! Each keeps its state and a [`WaitList`](wait_list) of parked wakers under one `Mutex`, and
+//! Each keeps its state and a `WaitList` (`wait_list.rs`) of parked wakers under one `Mutex`, and
 //! wakes after unlocking. None of them blocks a thread.
 //!
 //! Read next: `wait_list.rs`.
