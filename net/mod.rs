@@ -1,9 +1,51 @@
-//! `sprout::net`: sockets with `std::net`'s names, built only on [`Async`](crate::Async).
+//! `sprout::net`: sockets with `std::net`'s names and shapes, built only on [`Async`](crate::Async).
 //!
 //! Where it sits in the flow: at the edge, where bytes enter and leave.
 //!
 //! ```text
-//! [stream.read().await] → Async::poll_read_with → WouldBlock → Pending → waker parked in reactor → epoll event → wake → poll → [bytes]
+//! [stream.read().await] → Async::read_with(read) → WouldBlock → Pending → waker parked in reactor → epoll event → wake → poll → [bytes]
 //! ```
 //!
-//! Read next: `tcp.rs`.
+//! This folder uses nothing from `runtime/` but its public API (`Async`, `spawn`,
+//! `spawn_blocking`, `sleep`, `sync`): it is the proof that `Async<T>` is enough to make any
+//! file descriptor awaitable. It holds no scheduling logic.
+//!
+//! | file        | what it holds                                                        |
+//! |-------------|----------------------------------------------------------------------|
+//! | `addr.rs`   | name resolution off the workers (`ToSocketAddrs`)                    |
+//! | `stream.rs` | `ByteStream<T>`: read/write/`AsyncRead`/`AsyncWrite`, written once   |
+//! | `tcp.rs`    | `TcpListener`, `TcpStream`                                           |
+//! | `udp.rs`    | `UdpSocket`                                                          |
+//! | `unix.rs`   | `UnixListener`, `UnixStream`, `UnixDatagram`                         |
+//! | `signal.rs` | Ctrl-C / SIGTERM as an awaitable                                     |
+//! | `server.rs` | `StreamServer`: gevent's server, a task per connection, graceful stop |
+//!
+//! Porting blocking code is gevent's monkey-patching done by hand: change the import, add
+//! `.await` where a call can wait.
+//!
+//! ```text
+//! use std::net::TcpListener;                 use sprout::net::TcpListener;
+//! let l = TcpListener::bind(addr)?;          let l = TcpListener::bind(addr).await?;
+//! let (s, peer) = l.accept()?;               let (s, peer) = l.accept().await?;
+//! s.read(&mut buf)?;                         s.read(&mut buf).await?;
+//! ```
+//!
+//! Read next: `stream.rs`.
+
+mod addr;
+mod server;
+mod signal;
+mod stream;
+mod tcp;
+mod udp;
+mod unix;
+
+pub use addr::ToSocketAddrs;
+pub use server::{HandlerResult, StopHandle, StreamServer, ACCEPT_BATCH, DEFAULT_GRACE_PERIOD};
+pub use signal::{shutdown_signal, ShutdownSignal};
+pub use stream::{ByteStream, StreamSocket};
+pub use tcp::{Incoming, TcpListener, TcpStream, LISTEN_BACKLOG};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
+
+pub use std::net::{Shutdown, SocketAddr};

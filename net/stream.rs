@@ -1,0 +1,299 @@
+//! [`ByteStream<T>`]: the reading and writing that TCP and Unix streams share, written once.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! [stream.read(buf).await] → Async::read_with(read) → WouldBlock → Pending → waker parked in reactor → epoll event → wake → [read again → bytes]
+//! ```
+//!
+//! `TcpStream` is `ByteStream<std::net::TcpStream>` and `UnixStream` is
+//! `ByteStream<std::os::unix::net::UnixStream>`: one set of `read`/`write`/`write_all`/… methods
+//! and one pair of `AsyncRead`/`AsyncWrite` impls serve both, and each protocol file adds only
+//! what is its own (`connect`, `peer_addr`, `set_nodelay`, …).
+//!
+//! The stream is an `Arc` around `Async<T>`, so cloning it is cheap and the clones share one
+//! registration: one task can read while another writes (the reactor keeps a waker per
+//! direction). The same holds for `&ByteStream`, which also implements the traits.
+//!
+//! Invariants:
+//! - I1: the fd stays registered while any clone lives; the last clone's drop deregisters it
+//!   before closing it (I1 of `async_io.rs`).
+//!
+//! Read next: `tcp.rs`.
+
+use std::fmt;
+use std::io::{self, IoSlice, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_lite::io::{AsyncRead, AsyncWrite};
+
+use crate::Async;
+
+/// A std stream socket type that `ByteStream` can wrap: the three non-blocking calls it makes.
+pub trait StreamSocket: AsFd + Send + Sync + 'static {
+    /// One non-blocking `read(2)`.
+    fn read_bytes(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// One non-blocking `writev(2)`.
+    fn write_bytes_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
+    /// Shuts down the read half, the write half, or both (as `std`'s `shutdown`).
+    fn shutdown_socket(&self, how: Shutdown) -> io::Result<()>;
+    /// Switches the socket to non-blocking mode.
+    fn set_nonblocking_mode(&self) -> io::Result<()>;
+}
+
+/// Implements [`StreamSocket`] for std types whose shared references are `Read + Write`.
+macro_rules! stream_socket {
+    ($($socket:ty),*) => {$(
+        impl StreamSocket for $socket {
+            fn read_bytes(&self, buf: &mut [u8]) -> io::Result<usize> {
+                (&*self).read(buf)
+            }
+            fn write_bytes_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                (&*self).write_vectored(bufs)
+            }
+            fn shutdown_socket(&self, how: Shutdown) -> io::Result<()> {
+                self.shutdown(how)
+            }
+            fn set_nonblocking_mode(&self) -> io::Result<()> {
+                self.set_nonblocking(true)
+            }
+        }
+    )*};
+}
+
+stream_socket!(std::net::TcpStream, std::os::unix::net::UnixStream);
+
+/// An async byte stream over a std socket type; see `TcpStream` and `UnixStream`.
+pub struct ByteStream<T: StreamSocket> {
+    /// The registered socket, shared by all clones (I1).
+    io: Arc<Async<T>>,
+}
+
+impl<T: StreamSocket> ByteStream<T> {
+    /// Wraps a registered socket.
+    pub(crate) fn from_async(io: Async<T>) -> Self {
+        ByteStream { io: Arc::new(io) }
+    }
+
+    /// Wraps a connected std stream, switching it to non-blocking mode and registering it.
+    ///
+    /// # Panics
+    /// When called outside a sprout runtime.
+    pub fn from_std(socket: T) -> io::Result<Self> {
+        socket.set_nonblocking_mode()?;
+        Ok(Self::from_async(Async::new(socket)?))
+    }
+
+    /// The registered socket, for protocol-specific operations (`peek`, …).
+    pub(crate) fn registered(&self) -> &Async<T> {
+        &self.io
+    }
+
+    /// Deregisters the socket and returns the std one (still non-blocking). Fails if other
+    /// clones of this stream are alive, since they still use the registration.
+    pub fn into_std(self) -> io::Result<T> {
+        match Arc::try_unwrap(self.io) {
+            Ok(io) => io.into_inner(),
+            Err(_) => Err(io::Error::other(
+                "into_std: other clones of this stream are still alive",
+            )),
+        }
+    }
+
+    /// The std socket, for calls that need no waiting.
+    pub fn get_ref(&self) -> &T {
+        self.io.get_ref()
+    }
+
+    /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its write half (EOF).
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_with(|socket| socket.read_bytes(buf)).await
+    }
+
+    /// Writes some of `buf`; returns how many bytes were written.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .write_with(|socket| socket.write_bytes_vectored(&[IoSlice::new(buf)]))
+            .await
+    }
+
+    /// Writes all of `buf`, waiting for room in the socket buffer as needed.
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                written => buf = &buf[written..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first.
+    pub async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                read => buf = &mut buf[read..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads until EOF, appending to `buf`; returns how many bytes were read.
+    pub async fn read_to_end(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let start = buf.len();
+        let mut chunk = [0u8; 16 * 1024];
+        loop {
+            match self.read(&mut chunk).await? {
+                0 => return Ok(buf.len() - start),
+                read => buf.extend_from_slice(&chunk[..read]),
+            }
+        }
+    }
+
+    /// Does nothing: writes go straight to the socket. Present so code ported from `std` keeps
+    /// its `flush` calls.
+    pub async fn flush(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Shuts down the read half, the write half, or both. Synchronous, as in `std`: it never
+    /// waits. Shutting down `Write` sends EOF to the peer while reading goes on (a half-close).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.get_ref().shutdown_socket(how)
+    }
+
+    /// The poll form of `read`, shared by the `AsyncRead` impls.
+    fn poll_read_inner(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read_with(cx, |socket| socket.read_bytes(buf))
+    }
+
+    /// The poll form of `write`, shared by the `AsyncWrite` impls.
+    fn poll_write_inner(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write_with(cx, |socket| {
+            socket.write_bytes_vectored(&[IoSlice::new(buf)])
+        })
+    }
+
+    /// The poll form of a vectored write (one syscall for a head and a body).
+    fn poll_write_vectored_inner(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_write_with(cx, |socket| socket.write_bytes_vectored(bufs))
+    }
+
+    /// `AsyncWrite::poll_close`: a half-close of the write side. A socket the peer already
+    /// reset counts as closed.
+    fn close_write(&self) -> Poll<io::Result<()>> {
+        match self.shutdown(Shutdown::Write) {
+            Err(error) if error.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(error)),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl<T: StreamSocket> Clone for ByteStream<T> {
+    /// Another handle to the same socket (I1).
+    fn clone(&self) -> Self {
+        ByteStream {
+            io: self.io.clone(),
+        }
+    }
+}
+
+impl<T: StreamSocket> AsyncRead for ByteStream<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_inner(cx, buf)
+    }
+}
+
+impl<T: StreamSocket> AsyncRead for &ByteStream<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_inner(cx, buf)
+    }
+}
+
+impl<T: StreamSocket> AsyncWrite for ByteStream<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_inner(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_inner(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.close_write()
+    }
+}
+
+impl<T: StreamSocket> AsyncWrite for &ByteStream<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_inner(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_inner(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.close_write()
+    }
+}
+
+impl<T: StreamSocket> AsFd for ByteStream<T> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<T: StreamSocket> AsRawFd for ByteStream<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_fd().as_raw_fd()
+    }
+}
+
+impl<T: StreamSocket + fmt::Debug> fmt::Debug for ByteStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.get_ref().fmt(f)
+    }
+}
