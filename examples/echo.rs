@@ -52,7 +52,8 @@ fn parse_options() -> Result<Options, String> {
 }
 
 /// One connection: read what arrives, write it back, until the client closes its side.
-async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
+/// (`tests/net_tcp_echo.rs` runs this very function.)
+pub async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
     // Replies go out whole and at once; without this, Nagle's algorithm and delayed ACKs make
     // every small round trip wait ~40 ms.
     stream.set_nodelay(true)?;

@@ -60,3 +60,5 @@ pub fn process_cpu_time() -> Duration {
     }
     Duration::from_nanos(total)
 }
+
+pub mod net;

@@ -1,0 +1,167 @@
+//! The echo server under real load on 127.0.0.1: many clients, big payloads, half-close,
+//! resets, and the Shakespeare case (one bulk stream must not stall the small talkers).
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use sprout::net::TcpStream;
+use support::net::{echo_round_trip, payload, start_echo_server};
+use support::{runtime, within};
+
+/// 1,000 concurrent clients, each sending a random payload of 1 byte to 1 MiB (log-uniform, so
+/// every size class appears), all get back exactly what they sent.
+#[test]
+fn thousand_concurrent_clients_get_their_bytes_back() {
+    within(Duration::from_secs(240), "1000 clients", || {
+        runtime(2).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            let clients: Vec<_> = (0..1000u64)
+                .map(|client| {
+                    // log-uniform size in 1..=1 MiB
+                    let exponent = (payload(client, 1)[0] as u32 * 20) / 255;
+                    let len = (1usize << exponent).min(1 << 20) + (client as usize % 7);
+                    let len = len.min(1 << 20);
+                    sprout::spawn(async move {
+                        let data = payload(client + 1, len);
+                        let echoed = echo_round_trip(addr, data.clone()).await?;
+                        Ok::<_, std::io::Error>((client, echoed == data, len))
+                    })
+                })
+                .collect();
+            let mut sizes = Vec::new();
+            for result in sprout::join_all(clients).await {
+                let (client, intact, len) = result.unwrap().unwrap();
+                assert!(
+                    intact,
+                    "client {client} ({len} bytes) got different bytes back"
+                );
+                sizes.push(len);
+            }
+            assert_eq!(sizes.len(), 1000);
+            assert!(sizes.iter().any(|&l| l < 16) && sizes.iter().any(|&l| l > 512 * 1024));
+            stop.stop();
+            serving.await.unwrap().unwrap();
+        });
+    });
+}
+
+/// One connection carries 64 MiB, written and read at the same time, and it comes back
+/// byte-exact.
+#[test]
+fn sixty_four_mib_on_one_connection() {
+    within(Duration::from_secs(240), "64 MiB", || {
+        runtime(2).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            let data = payload(64, 64 << 20);
+            let echoed = echo_round_trip(addr, data.clone()).await.unwrap();
+            assert_eq!(echoed.len(), data.len());
+            assert!(echoed == data, "the 64 MiB echo differs");
+            stop.stop();
+            serving.await.unwrap().unwrap();
+        });
+    });
+}
+
+/// Half-close: the client writes, shuts down its write side at once, and still reads the whole
+/// echo (then EOF).
+#[test]
+fn half_closed_client_still_receives_its_echo() {
+    within(Duration::from_secs(60), "half-close", || {
+        runtime(1).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let data = payload(7, 100_000);
+            // 100 kB fits in the socket buffers on loopback, so we can write it all first.
+            stream.write_all(&data).await.unwrap();
+            stream.shutdown(std::net::Shutdown::Write).unwrap();
+            let mut echoed = Vec::new();
+            stream.read_to_end(&mut echoed).await.unwrap();
+            assert!(echoed == data);
+            stop.stop();
+            serving.await.unwrap().unwrap();
+        });
+    });
+}
+
+/// A client that vanishes mid-stream with a reset (SO_LINGER 0) disturbs neither the other
+/// clients nor the server.
+#[test]
+fn a_reset_client_does_not_disturb_others() {
+    within(Duration::from_secs(60), "reset client", || {
+        runtime(2).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            let steady = sprout::spawn(async move {
+                let mut intact = 0;
+                for round in 0..50u64 {
+                    let data = payload(round, 4096);
+                    intact +=
+                        usize::from(echo_round_trip(addr, data.clone()).await.unwrap() == data);
+                }
+                intact
+            });
+            for _ in 0..20 {
+                let rude = TcpStream::connect(addr).await.unwrap();
+                rude.write_all(&payload(3, 200_000)).await.unwrap();
+                socket2::SockRef::from(rude.get_ref())
+                    .set_linger(Some(Duration::ZERO))
+                    .unwrap();
+                drop(rude); // Close with linger 0: the kernel sends RST.
+            }
+            assert_eq!(steady.await.unwrap(), 50);
+            let data = payload(99, 1000);
+            assert!(
+                echo_round_trip(addr, data.clone()).await.unwrap() == data,
+                "still serving"
+            );
+            stop.stop();
+            serving.await.unwrap().unwrap();
+        });
+    });
+}
+
+/// Shakespeare: while one connection streams 32 MiB at full speed, 20 other clients doing small
+/// round trips are answered promptly (a loose bound here; the benchmark has the strict figure).
+#[test]
+fn a_bulk_stream_does_not_starve_small_clients() {
+    let worst = within(Duration::from_secs(120), "shakespeare", || {
+        runtime(1).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            let bulk = sprout::spawn(async move {
+                let data = payload(1, 32 << 20);
+                echo_round_trip(addr, data.clone()).await.unwrap() == data
+            });
+            let small: Vec<_> = (0..20)
+                .map(|_| {
+                    sprout::spawn(async move {
+                        let stream = TcpStream::connect(addr).await.unwrap();
+                        stream.set_nodelay(true).unwrap();
+                        let mut worst = Duration::ZERO;
+                        let mut reply = [0u8; 64];
+                        for _ in 0..20 {
+                            let start = Instant::now();
+                            stream.write_all(&[b'x'; 64]).await.unwrap();
+                            stream.read_exact(&mut reply).await.unwrap();
+                            worst = worst.max(start.elapsed());
+                        }
+                        worst
+                    })
+                })
+                .collect();
+            let worst = sprout::join_all(small)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .max()
+                .unwrap();
+            assert!(bulk.await.unwrap(), "the bulk stream came back intact");
+            stop.stop();
+            serving.await.unwrap().unwrap();
+            worst
+        })
+    });
+    assert!(
+        worst < Duration::from_secs(1),
+        "a small round trip took {worst:?} behind the bulk stream"
+    );
+}
