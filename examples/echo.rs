@@ -19,37 +19,8 @@ use std::time::Duration;
 
 use sprout::net::{StreamServer, TcpStream};
 
-/// Command-line options.
-struct Options {
-    /// Where to listen.
-    addr: String,
-    /// Bytes read per `read` call (the lecture uses 16, which shows the interleaving).
-    buffer: usize,
-}
-
-fn parse_options() -> Result<Options, String> {
-    let mut options = Options {
-        addr: "127.0.0.1:10000".into(),
-        buffer: 64 * 1024,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let mut value = || args.next().ok_or(format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--addr" => options.addr = value()?,
-            "--buffer" => {
-                options.buffer = value()?
-                    .parse()
-                    .ok()
-                    .filter(|&size| size > 0)
-                    .ok_or("--buffer takes a positive number of bytes")?
-            }
-            "--help" | "-h" => return Err("usage: echo [--addr HOST:PORT] [--buffer BYTES]".into()),
-            other => return Err(format!("unknown option {other:?} (try --help)")),
-        }
-    }
-    Ok(options)
-}
+#[path = "common/options.rs"]
+mod options;
 
 /// One connection: read what arrives, write it back, until the client closes its side.
 /// (`tests/net_tcp_echo.rs` runs this very function.)
@@ -69,13 +40,12 @@ pub async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
 }
 
 fn main() {
-    let options = match parse_options() {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2);
-        }
-    };
+    let options =
+        options::Options::from_args("echo [--addr HOST:PORT] [--buffer BYTES]", 64 * 1024);
+    if let Some(unknown) = options.rest.first() {
+        eprintln!("unknown argument {unknown:?} (try --help)");
+        std::process::exit(2);
+    }
     let buffer = options.buffer;
     let outcome = sprout::run(async move {
         let server = StreamServer::bind(options.addr.as_str(), move |stream, _peer| {

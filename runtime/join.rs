@@ -23,7 +23,7 @@ use std::future::Future;
 use std::num::NonZeroU64;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use super::task::{panic_message, report_detached_panic, Joinable};
@@ -74,8 +74,15 @@ pub struct JoinError {
 enum Cause {
     /// `JoinHandle::cancel` was called, or the runtime shut down first.
     Cancelled,
-    /// The future panicked; the payload is what `panic!` was given.
-    Panic(Box<dyn Any + Send + 'static>),
+    /// The future panicked.
+    Panic {
+        /// The panic's text, read once from the payload.
+        message: String,
+        /// What `panic!` was given. In a `Mutex` only so that `JoinError` is `Sync` (a
+        /// `Box<dyn Any + Send>` is not), which lets it become an `io::Error` or a
+        /// `Box<dyn Error + Send + Sync>`; it is never contended.
+        payload: Mutex<Box<dyn Any + Send + 'static>>,
+    },
 }
 
 impl JoinError {
@@ -91,7 +98,10 @@ impl JoinError {
     pub(crate) fn panic(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             id,
-            cause: Cause::Panic(payload),
+            cause: Cause::Panic {
+                message: panic_message(payload.as_ref()).to_owned(),
+                payload: Mutex::new(payload),
+            },
         }
     }
 
@@ -107,13 +117,13 @@ impl JoinError {
 
     /// `true` if the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.cause, Cause::Panic(_))
+        matches!(self.cause, Cause::Panic { .. })
     }
 
     /// The panic's message, if the task panicked with a string (as `panic!("…")` does).
     pub fn panic_message(&self) -> Option<&str> {
         match &self.cause {
-            Cause::Panic(payload) => Some(panic_message(payload.as_ref())),
+            Cause::Panic { message, .. } => Some(message),
             Cause::Cancelled => None,
         }
     }
@@ -122,7 +132,9 @@ impl JoinError {
     /// was cancelled instead.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.cause {
-            Cause::Panic(payload) => Ok(payload),
+            Cause::Panic { payload, .. } => {
+                Ok(payload.into_inner().unwrap_or_else(PoisonError::into_inner))
+            }
             Cause::Cancelled => Err(self),
         }
     }
@@ -132,12 +144,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
             Cause::Cancelled => write!(f, "task {} was cancelled", self.id),
-            Cause::Panic(payload) => write!(
-                f,
-                "task {} panicked: {}",
-                self.id,
-                panic_message(payload.as_ref())
-            ),
+            Cause::Panic { message, .. } => write!(f, "task {} panicked: {message}", self.id),
         }
     }
 }
@@ -149,6 +156,13 @@ impl fmt::Debug for JoinError {
 }
 
 impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    /// Lets `?` turn a failed task into an I/O error (kind `Other`) inside I/O code.
+    fn from(error: JoinError) -> std::io::Error {
+        std::io::Error::other(error)
+    }
+}
 
 /// An owned permission to await, cancel or detach a spawned task.
 ///

@@ -198,6 +198,18 @@ fn example_binary(name: &str) -> std::path::PathBuf {
     path.push("examples");
     path.push(name);
     assert!(path.exists(), "example binary {path:?} not built");
+    // `cargo test` builds the examples; `cargo test --test NAME` alone does not, and would run
+    // a stale binary. Refuse one older than its source.
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
+    let edited = std::fs::metadata(&source)
+        .and_then(|m| m.modified())
+        .unwrap();
+    assert!(
+        built >= edited,
+        "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
+    );
     path
 }
 

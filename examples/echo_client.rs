@@ -1,0 +1,239 @@
+//! The client for every echo server in `examples/`: one message, a load test, or the lecture's
+//! Shakespeare demonstration.
+//!
+//! ```text
+//! cargo run --example echo_client -- "hello"                         # one message
+//! echo hello | cargo run --example echo_client                       # from stdin
+//! cargo run --example echo_client -- --conns 50 --size 64 --secs 5   # load: round trips/s, latency
+//! cargo run --example echo_client -- --shakespeare --conns 20 --secs 5
+//! ```
+//!
+//! Every mode checks the bytes that come back. `--addr` picks the server (default
+//! 127.0.0.1:10000). The client itself runs on sprout: `SPROUT_WORKERS` sets its threads.
+
+#[path = "common/options.rs"]
+mod options;
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sprout::net::TcpStream;
+
+/// What the client was asked to do.
+struct Plan {
+    /// Server address.
+    addr: String,
+    /// Connections for the load modes.
+    conns: usize,
+    /// Message size for the load modes.
+    size: usize,
+    /// Duration of the load modes.
+    secs: f64,
+    /// Run the Shakespeare demonstration.
+    shakespeare: bool,
+    /// The single message to send, if any.
+    message: Option<String>,
+}
+
+fn parse() -> Plan {
+    let options = options::Options::from_args(
+        "echo_client [--addr HOST:PORT] [MESSAGE | --conns N --size BYTES --secs T [--shakespeare]]",
+        4096,
+    );
+    let mut plan = Plan {
+        addr: options.addr,
+        conns: 0,
+        size: 64,
+        secs: 5.0,
+        shakespeare: false,
+        message: None,
+    };
+    let mut rest = options.rest.into_iter();
+    let number = |value: Option<String>, flag: &str| -> f64 {
+        value
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &f64| n > 0.0)
+            .unwrap_or_else(|| {
+                eprintln!("{flag} needs a positive number");
+                std::process::exit(2)
+            })
+    };
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--conns" => plan.conns = number(rest.next(), "--conns") as usize,
+            "--size" => plan.size = number(rest.next(), "--size") as usize,
+            "--secs" => plan.secs = number(rest.next(), "--secs"),
+            "--shakespeare" => plan.shakespeare = true,
+            _ => plan.message = Some(arg),
+        }
+    }
+    plan
+}
+
+fn main() {
+    let plan = parse();
+    let outcome = sprout::run(async move {
+        let addr: SocketAddr = match plan.addr.parse() {
+            Ok(addr) => addr,
+            Err(_) => return Err(std::io::Error::other(format!("bad --addr {:?}", plan.addr))),
+        };
+        if plan.shakespeare {
+            shakespeare(addr, plan.conns.max(1), plan.secs).await
+        } else if plan.conns > 0 {
+            load(addr, plan.conns, plan.size, plan.secs).await
+        } else {
+            one_message(addr, plan.message).await
+        }
+    });
+    if let Err(error) = outcome {
+        eprintln!("echo_client: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// Sends one message (argument or stdin), prints the echo.
+async fn one_message(addr: SocketAddr, message: Option<String>) -> std::io::Result<()> {
+    let text = match message {
+        Some(text) => text.into_bytes(),
+        None => {
+            sprout::spawn_blocking(|| {
+                let mut input = Vec::new();
+                std::io::stdin().read_to_end(&mut input).map(|_| input)
+            })
+            .await??
+        }
+    };
+    let stream = TcpStream::connect(addr).await?;
+    stream.write_all(&text).await?;
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let mut echoed = Vec::new();
+    stream.read_to_end(&mut echoed).await?;
+    println!("{}", String::from_utf8_lossy(&echoed));
+    if echoed != text {
+        return Err(std::io::Error::other("the echo differs from what was sent"));
+    }
+    Ok(())
+}
+
+/// Ping-pong on `conns` connections for `secs`: prints round trips/s and latency percentiles.
+async fn load(addr: SocketAddr, conns: usize, size: usize, secs: f64) -> std::io::Result<()> {
+    let mut streams = Vec::with_capacity(conns);
+    for _ in 0..conns {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        streams.push(stream);
+    }
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let workers: Vec<_> = streams
+        .into_iter()
+        .map(|stream| sprout::spawn(ping_pong(stream, size, until)))
+        .collect();
+    let mut latencies = Vec::new();
+    for result in sprout::join_all(workers).await {
+        latencies.extend(result??);
+    }
+    report(
+        &format!("{conns} connections, {size}-byte messages"),
+        &mut latencies,
+        secs,
+    );
+    Ok(())
+}
+
+/// Round trips on one connection until `until`; returns each round trip's latency.
+async fn ping_pong(
+    stream: TcpStream,
+    size: usize,
+    until: Instant,
+) -> std::io::Result<Vec<Duration>> {
+    let message: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut reply = vec![0u8; size];
+    let mut latencies = Vec::new();
+    while Instant::now() < until {
+        let start = Instant::now();
+        stream.write_all(&message).await?;
+        stream.read_exact(&mut reply).await?;
+        latencies.push(start.elapsed());
+        if reply != message {
+            return Err(std::io::Error::other("echo mismatch"));
+        }
+    }
+    Ok(latencies)
+}
+
+/// The lecture's Shakespeare: one client streams bulk data flat out while `small` others send
+/// 64-byte messages; prints the small messages' latency and the bulk stream's throughput.
+async fn shakespeare(addr: SocketAddr, small: usize, secs: f64) -> std::io::Result<()> {
+    let until = Instant::now() + Duration::from_secs_f64(secs);
+    let bulk = TcpStream::connect(addr).await?;
+    let bulk_reader = bulk.clone();
+    let chunk: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    let writer = sprout::spawn(async move {
+        while Instant::now() < until {
+            bulk.write_all(&chunk).await?;
+        }
+        bulk.shutdown(std::net::Shutdown::Write)
+    });
+    let reader = sprout::spawn(async move {
+        let mut buffer = vec![0u8; 64 * 1024];
+        let mut total = 0usize;
+        loop {
+            match bulk_reader.read(&mut buffer).await? {
+                0 => return Ok::<_, std::io::Error>(total),
+                n => {
+                    // Check the pattern as it streams by: a fast echo that corrupts is not fast.
+                    if buffer[..n]
+                        .iter()
+                        .enumerate()
+                        .any(|(i, &b)| b != ((total + i) % (64 * 1024) % 251) as u8)
+                    {
+                        return Err(std::io::Error::other("bulk stream corrupted"));
+                    }
+                    total += n;
+                }
+            }
+        }
+    });
+    let mut talkers = Vec::new();
+    for _ in 0..small {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        talkers.push(sprout::spawn(ping_pong(stream, 64, until)));
+    }
+    let mut latencies = Vec::new();
+    for result in sprout::join_all(talkers).await {
+        latencies.extend(result??);
+    }
+    writer.await??;
+    let streamed = reader.await??;
+    report(
+        &format!("{small} small clients beside one bulk stream"),
+        &mut latencies,
+        secs,
+    );
+    println!(
+        "bulk stream: {:.0} MB/s echoed",
+        streamed as f64 / secs / 1e6
+    );
+    Ok(())
+}
+
+/// Prints rate and percentiles of `latencies` over `secs`.
+fn report(what: &str, latencies: &mut [Duration], secs: f64) {
+    latencies.sort_unstable();
+    let at = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q) as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "{what}: {:.0} round trips/s; latency p50 {:?}, p99 {:?}, max {:?} ({} round trips)",
+        latencies.len() as f64 / secs,
+        at(0.50),
+        at(0.99),
+        at(1.0),
+        latencies.len()
+    );
+}

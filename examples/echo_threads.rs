@@ -1,0 +1,51 @@
+//! Stage 3 of the lecture: a thread per connection. Every client is served at once, each by an
+//! OS thread with its own stack; it works well until thousands of threads cost more than the
+//! work they do (docs/ has the numbers).
+//!
+//! ```text
+//! cargo run --example echo_threads
+//! cargo run --example echo_client -- --conns 100 --secs 5
+//! ```
+
+#[path = "common/options.rs"]
+mod options;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+
+/// The same blocking loop as stage 1; only where it runs has changed.
+fn serve(mut conn: TcpStream, buffer: usize) -> std::io::Result<()> {
+    conn.set_nodelay(true)?;
+    let mut data = vec![0u8; buffer];
+    loop {
+        let received = conn.read(&mut data)?;
+        if received == 0 {
+            return conn.shutdown(Shutdown::Write);
+        }
+        conn.write_all(&data[..received])?;
+    }
+}
+
+fn main() -> std::io::Result<()> {
+    let options =
+        options::Options::from_args("echo_threads [--addr HOST:PORT] [--buffer BYTES]", 4096);
+    let listener = TcpListener::bind(&options.addr)?;
+    println!(
+        "thread-per-connection echo server listening on {}",
+        listener.local_addr()?
+    );
+    loop {
+        let (conn, peer) = listener.accept()?;
+        let buffer = options.buffer;
+        let spawned = std::thread::Builder::new()
+            .stack_size(64 * 1024) // The loop needs little; small stacks let more threads fit.
+            .spawn(move || {
+                if let Err(error) = serve(conn, buffer) {
+                    eprintln!("{peer}: {error}");
+                }
+            });
+        if let Err(error) = spawned {
+            eprintln!("{peer}: could not start a thread: {error}");
+        }
+    }
+}

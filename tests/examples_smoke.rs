@@ -1,0 +1,136 @@
+//! Every echo example builds, starts, and echoes through `echo_client`: the lecture's stages,
+//! each run as a learner would run it (on a free port).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::Duration;
+
+use support::within;
+
+/// The path of a built example (cargo builds examples for `cargo test`).
+fn example(name: &str) -> PathBuf {
+    let mut path = std::env::current_exe().unwrap();
+    path.pop();
+    path.pop();
+    path.push("examples");
+    path.push(name);
+    assert!(path.exists(), "example {name} was not built at {path:?}");
+    // `cargo test` builds the examples; `cargo test --test NAME` alone does not, and would run
+    // a stale binary. Refuse one older than its source.
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
+    let edited = std::fs::metadata(&source)
+        .and_then(|m| m.modified())
+        .unwrap();
+    assert!(
+        built >= edited,
+        "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
+    );
+    path
+}
+
+/// A running example server, killed on drop.
+struct Server {
+    /// The server process (the group leader).
+    child: Child,
+    /// Where it listens, read from its first line of output.
+    addr: String,
+    /// The server's stdout, kept open: closing it would make the server's next `println!`
+    /// fail with a broken pipe.
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Server {
+    /// Starts example `name` on 127.0.0.1:0 and reads the address it prints.
+    fn start(name: &str) -> Server {
+        let mut child = Command::new(example(name))
+            .args(["--addr", "127.0.0.1:0"])
+            .stdin(Stdio::piped()) // echo_select stops on a line of stdin; keep it open.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .env("SPROUT_WORKERS", "1")
+            .spawn()
+            .expect("start the example");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("{name} printed no address: {line:?}"))
+            .to_string();
+        Server {
+            child,
+            addr,
+            _stdout: stdout,
+        }
+    }
+
+    /// Runs `echo_client` against this server with `args`; returns its stdout.
+    fn client(&self, args: &[&str]) -> String {
+        let output = Command::new(example("echo_client"))
+            .args(["--addr", &self.addr])
+            .args(args)
+            .env("SPROUT_WORKERS", "1")
+            .output()
+            .expect("run echo_client");
+        assert!(
+            output.status.success(),
+            "echo_client {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // echo_processes' workers exit by themselves when their parent dies (their stdin pipe
+        // closes), so killing the one process we started is enough.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One message through each lecture stage.
+#[test]
+fn every_stage_echoes_a_message() {
+    for name in [
+        "echo",
+        "echo_blocking",
+        "echo_select",
+        "echo_threads",
+        "echo_processes",
+        "echo_callbacks",
+    ] {
+        let out = within(Duration::from_secs(60), name, move || {
+            let server = Server::start(name);
+            server.client(&["hello from the smoke test"])
+        });
+        assert_eq!(out.trim(), "hello from the smoke test", "{name}");
+    }
+}
+
+/// The load and Shakespeare modes of the client run and report (against the sprout server).
+#[test]
+fn client_load_and_shakespeare_modes_report() {
+    let (load, bard) = within(Duration::from_secs(60), "client modes", || {
+        let server = Server::start("echo");
+        let load = server.client(&["--conns", "8", "--size", "64", "--secs", "0.5"]);
+        let bard = server.client(&["--shakespeare", "--conns", "4", "--secs", "0.5"]);
+        (load, bard)
+    });
+    assert!(
+        load.contains("round trips/s") && load.contains("p99"),
+        "{load}"
+    );
+    assert!(
+        bard.contains("bulk stream") && bard.contains("MB/s"),
+        "{bard}"
+    );
+}
