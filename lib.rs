@@ -68,6 +68,11 @@
 pub mod net;
 pub mod runtime;
 
+/// The README's code, compiled by `cargo test` so it cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("README.md")]
+pub struct ReadmeDoctests;
+
 pub use runtime::sync;
 pub use runtime::{
     interval, join_all, run, sleep, sleep_until, spawn, spawn_blocking, spawn_local, stats,
