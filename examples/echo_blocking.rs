@@ -9,25 +9,16 @@
 //! ```
 //!
 //! Try two `nc 127.0.0.1 10000` at once: the second gets no echo until the first quits.
+//!
+//! The loop itself is in `common/blocking_echo.rs`, shared with `echo_threads` and
+//! `echo_processes`: the same code, run in different places.
 
+#[path = "common/blocking_echo.rs"]
+mod blocking_echo;
 #[path = "common/options.rs"]
 mod options;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-
-/// Serves one connection to the end: the blocking loop of the lecture.
-fn serve(mut conn: TcpStream, buffer: usize) -> std::io::Result<()> {
-    conn.set_nodelay(true)?;
-    let mut data = vec![0u8; buffer];
-    loop {
-        let received = conn.read(&mut data)?; // blocks
-        if received == 0 {
-            return conn.shutdown(Shutdown::Write);
-        }
-        conn.write_all(&data[..received])?; // blocks
-    }
-}
+use std::net::TcpListener;
 
 fn main() -> std::io::Result<()> {
     let options =
@@ -40,7 +31,7 @@ fn main() -> std::io::Result<()> {
     );
     loop {
         let (conn, peer) = listener.accept()?; // blocks
-        if let Err(error) = serve(conn, options.buffer) {
+        if let Err(error) = blocking_echo::serve(conn, options.buffer) {
             eprintln!("{peer}: {error}");
         }
     }

@@ -11,11 +11,13 @@
 //!
 //! With N workers, N clients are served at once; client N+1 waits, as in stage 1.
 
+#[path = "common/blocking_echo.rs"]
+mod blocking_echo;
 #[path = "common/options.rs"]
 mod options;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
@@ -27,19 +29,6 @@ fn reusable_socket(addr: SocketAddr) -> std::io::Result<Socket> {
     socket.set_reuse_port(true)?;
     socket.bind(&SockAddr::from(addr))?;
     Ok(socket)
-}
-
-/// The blocking loop of stage 1, one connection at a time.
-fn serve(mut conn: TcpStream, buffer: usize) -> std::io::Result<()> {
-    conn.set_nodelay(true)?;
-    let mut data = vec![0u8; buffer];
-    loop {
-        let received = conn.read(&mut data)?;
-        if received == 0 {
-            return conn.shutdown(Shutdown::Write);
-        }
-        conn.write_all(&data[..received])?;
-    }
 }
 
 /// A worker process: listen on the shared port and serve clients one by one, until the parent
@@ -57,7 +46,7 @@ fn worker(addr: SocketAddr, buffer: usize) -> std::io::Result<()> {
     println!("ready"); // The parent announces the server only once every worker listens.
     loop {
         let (conn, peer) = listener.accept()?;
-        if let Err(error) = serve(conn, buffer) {
+        if let Err(error) = blocking_echo::serve(conn, buffer) {
             eprintln!("worker {}: {peer}: {error}", std::process::id());
         }
     }
@@ -90,8 +79,8 @@ fn main() -> std::io::Result<()> {
     if role_worker {
         return worker(requested, options.buffer);
     }
-    // The parent binds first (without listening, so the kernel never hands it a connection):
-    // this turns port 0 into a real port and keeps that port reserved for the workers.
+    // The parent binds first (without listening): this turns port 0 into a real port and keeps
+    // it reserved until the workers have bound it too.
     let reservation = reusable_socket(requested)?;
     let addr = reservation
         .local_addr()?
@@ -120,12 +109,20 @@ fn main() -> std::io::Result<()> {
             BufReader::new(stdout).read_line(&mut ready)?;
         }
     }
+    // Every worker now holds the port. Close the reservation before announcing: a bound
+    // socket in the SO_REUSEPORT group that never listens must not be around when clients come.
+    drop(reservation);
     println!("process-pool echo server listening on {addr} with {workers} worker processes");
+    // Keep the write ends of the workers' stdin pipes (their lifelines) for as long as we run:
+    // `Child::wait` would otherwise close each one before waiting, and the worker would exit.
+    let _lifelines: Vec<_> = children
+        .iter_mut()
+        .filter_map(|child| child.stdin.take())
+        .collect();
     // Ctrl-C reaches the whole process group, workers included; we just wait for them. If this
-    // process is killed alone, the workers' stdin pipes close and they exit as well.
+    // process is killed alone, the pipes close and the workers exit as well.
     for mut child in children {
         child.wait()?;
     }
-    drop(reservation);
     Ok(())
 }

@@ -7,24 +7,12 @@
 //! cargo run --example echo_client -- --conns 100 --secs 5
 //! ```
 
+#[path = "common/blocking_echo.rs"]
+mod blocking_echo;
 #[path = "common/options.rs"]
 mod options;
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-
-/// The same blocking loop as stage 1; only where it runs has changed.
-fn serve(mut conn: TcpStream, buffer: usize) -> std::io::Result<()> {
-    conn.set_nodelay(true)?;
-    let mut data = vec![0u8; buffer];
-    loop {
-        let received = conn.read(&mut data)?;
-        if received == 0 {
-            return conn.shutdown(Shutdown::Write);
-        }
-        conn.write_all(&data[..received])?;
-    }
-}
+use std::net::TcpListener;
 
 fn main() -> std::io::Result<()> {
     let options =
@@ -40,7 +28,7 @@ fn main() -> std::io::Result<()> {
         let spawned = std::thread::Builder::new()
             .stack_size(64 * 1024) // The loop needs little; small stacks let more threads fit.
             .spawn(move || {
-                if let Err(error) = serve(conn, buffer) {
+                if let Err(error) = blocking_echo::serve(conn, buffer) {
                     eprintln!("{peer}: {error}");
                 }
             });

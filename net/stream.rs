@@ -166,37 +166,6 @@ impl<T: StreamSocket> ByteStream<T> {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.get_ref().shutdown_socket(how)
     }
-
-    /// The poll form of `read`, shared by the `AsyncRead` impls.
-    fn poll_read_inner(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |socket| socket.read_bytes(buf))
-    }
-
-    /// The poll form of `write`, shared by the `AsyncWrite` impls.
-    fn poll_write_inner(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |socket| {
-            socket.write_bytes_vectored(&[IoSlice::new(buf)])
-        })
-    }
-
-    /// The poll form of a vectored write (one syscall for a head and a body).
-    fn poll_write_vectored_inner(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_write_with(cx, |socket| socket.write_bytes_vectored(bufs))
-    }
-
-    /// `AsyncWrite::poll_close`: a half-close of the write side. A socket the peer already
-    /// reset counts as closed.
-    fn close_write(&self) -> Poll<io::Result<()>> {
-        match self.shutdown(Shutdown::Write) {
-            Err(error) if error.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(error)),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
 }
 
 impl<T: StreamSocket> Clone for ByteStream<T> {
@@ -208,15 +177,8 @@ impl<T: StreamSocket> Clone for ByteStream<T> {
     }
 }
 
-impl<T: StreamSocket> AsyncRead for ByteStream<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_inner(cx, buf)
-    }
-}
+// The traits are implemented on `&ByteStream` (reading and writing need only `&self`), and
+// the owned stream delegates to that, so each poll function is written once.
 
 impl<T: StreamSocket> AsyncRead for &ByteStream<T> {
     fn poll_read(
@@ -224,33 +186,7 @@ impl<T: StreamSocket> AsyncRead for &ByteStream<T> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_inner(cx, buf)
-    }
-}
-
-impl<T: StreamSocket> AsyncWrite for ByteStream<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_inner(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_inner(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.close_write()
+        self.io.poll_read_with(cx, |socket| socket.read_bytes(buf))
     }
 }
 
@@ -260,7 +196,7 @@ impl<T: StreamSocket> AsyncWrite for &ByteStream<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_inner(cx, buf)
+        self.poll_write_vectored(cx, &[IoSlice::new(buf)])
     }
 
     fn poll_write_vectored(
@@ -268,15 +204,56 @@ impl<T: StreamSocket> AsyncWrite for &ByteStream<T> {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_inner(cx, bufs)
+        self.io
+            .poll_write_with(cx, |socket| socket.write_bytes_vectored(bufs))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+        Poll::Ready(Ok(())) // Nothing is buffered: writes go straight to the socket.
     }
 
+    /// A half-close of the write side; a socket the peer already reset counts as closed.
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.close_write()
+        match self.shutdown(Shutdown::Write) {
+            Err(error) if error.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(error)),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl<T: StreamSocket> AsyncRead for ByteStream<T> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_read(cx, buf)
+    }
+}
+
+impl<T: StreamSocket> AsyncWrite for ByteStream<T> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut &*self).poll_close(cx)
     }
 }
 

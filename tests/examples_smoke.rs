@@ -4,34 +4,10 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
-use support::within;
-
-/// The path of a built example (cargo builds examples for `cargo test`).
-fn example(name: &str) -> PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(name);
-    assert!(path.exists(), "example {name} was not built at {path:?}");
-    // `cargo test` builds the examples; `cargo test --test NAME` alone does not, and would run
-    // a stale binary. Refuse one older than its source.
-    let source =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
-    let edited = std::fs::metadata(&source)
-        .and_then(|m| m.modified())
-        .unwrap();
-    assert!(
-        built >= edited,
-        "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
-    );
-    path
-}
+use support::{example_binary, within};
 
 /// A running example server, killed on drop.
 struct Server {
@@ -47,7 +23,7 @@ struct Server {
 impl Server {
     /// Starts example `name` on 127.0.0.1:0 and reads the address it prints.
     fn start(name: &str) -> Server {
-        let mut child = Command::new(example(name))
+        let mut child = Command::new(example_binary(name))
             .args(["--addr", "127.0.0.1:0"])
             .stdin(Stdio::piped()) // echo_select stops on a line of stdin; keep it open.
             .stdout(Stdio::piped())
@@ -73,7 +49,7 @@ impl Server {
 
     /// Runs `echo_client` against this server with `args`; returns its stdout.
     fn client(&self, args: &[&str]) -> String {
-        let output = Command::new(example("echo_client"))
+        let output = Command::new(example_binary("echo_client"))
             .args(["--addr", &self.addr])
             .args(args)
             .env("SPROUT_WORKERS", "1")

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use sprout::net::{StreamServer, TcpStream};
 use support::net::{echo_round_trip, payload, start_echo_server};
-use support::{runtime, within};
+use support::{example_binary, runtime, within};
 
 /// Graceful stop: a client in the middle of a conversation finishes it after `stop()`, new
 /// clients are refused, `serve_forever` returns, and no task is left behind.
@@ -188,29 +188,6 @@ fn max_connections_limits_concurrent_handlers() {
             serving.await.unwrap().unwrap();
         });
     });
-}
-
-/// The path of a built example binary (cargo builds examples for `cargo test`).
-fn example_binary(name: &str) -> std::path::PathBuf {
-    let mut path = std::env::current_exe().unwrap();
-    path.pop(); // deps/
-    path.pop(); // debug/
-    path.push("examples");
-    path.push(name);
-    assert!(path.exists(), "example binary {path:?} not built");
-    // `cargo test` builds the examples; `cargo test --test NAME` alone does not, and would run
-    // a stale binary. Refuse one older than its source.
-    let source =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-    let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
-    let edited = std::fs::metadata(&source)
-        .and_then(|m| m.modified())
-        .unwrap();
-    assert!(
-        built >= edited,
-        "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
-    );
-    path
 }
 
 /// CPU time (user + system) of process `pid`, from all its threads' schedstat (nanoseconds).

@@ -61,4 +61,30 @@ pub fn process_cpu_time() -> Duration {
     Duration::from_nanos(total)
 }
 
+/// The path of built example `name`. Plain `cargo test` builds the examples;
+/// `cargo test --test NAME` alone does not, so a binary older than its source is refused
+/// rather than silently run.
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let mut path = std::env::current_exe().expect("the test binary's path");
+    path.pop(); // deps/
+    path.pop(); // debug/
+    path.push("examples");
+    path.push(name);
+    assert!(
+        path.exists(),
+        "example {name} was not built at {path:?}: run plain `cargo test`"
+    );
+    let source =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
+    let edited = std::fs::metadata(&source)
+        .and_then(|m| m.modified())
+        .unwrap();
+    assert!(
+        built >= edited,
+        "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
+    );
+    path
+}
+
 pub mod net;

@@ -1,0 +1,154 @@
+//! The socket types beyond the echo server: ecosystem traits on `&TcpStream`, UDP, Unix
+//! streams and datagrams, std conversions, and name resolution.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_lite::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use sprout::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
+use support::{runtime, within};
+
+/// A reader task and a writer task share one connection through `&TcpStream` and the
+/// futures-io traits; `BufReader` gives `AsyncBufRead` (line by line).
+#[test]
+fn futures_io_traits_on_shared_tcp_stream() {
+    within(Duration::from_secs(20), "futures-io traits", || {
+        runtime(2).block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = sprout::spawn(async move {
+                let (stream, _) = listener.accept().await.unwrap();
+                let mut lines = BufReader::new(&stream).lines();
+                let mut seen = Vec::new();
+                while let Some(line) = futures_lite::StreamExt::next(&mut lines).await {
+                    seen.push(line.unwrap());
+                }
+                seen
+            });
+            let client = TcpStream::connect(addr).await.unwrap();
+            let writer = client.clone();
+            let writing = sprout::spawn(async move {
+                let mut sink = &writer;
+                for i in 0..100 {
+                    sink.write_all(format!("line {i}\n").as_bytes())
+                        .await
+                        .unwrap();
+                }
+                sink.close().await.unwrap(); // AsyncWrite::close = half-close
+            });
+            writing.await.unwrap();
+            let seen = server.await.unwrap();
+            assert_eq!(seen.len(), 100);
+            assert_eq!(seen[99], "line 99");
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).await.unwrap();
+            assert!(rest.is_empty(), "the server closed without writing");
+        });
+    });
+}
+
+/// `TcpStream::connect` resolves "localhost" on the blocking pool, and reports refused
+/// connections as errors (no hang).
+#[test]
+fn connect_resolves_names_and_reports_refusals() {
+    within(Duration::from_secs(20), "connect", || {
+        runtime(1).block_on(async {
+            let listener = TcpListener::bind("localhost:0").await.unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let stream = TcpStream::connect(("localhost", port)).await.unwrap();
+            assert_eq!(stream.peer_addr().unwrap().port(), port);
+            stream.set_nodelay(true).unwrap();
+            assert!(stream.nodelay().unwrap());
+            let std_stream = stream.into_std().unwrap();
+            assert_eq!(std_stream.peer_addr().unwrap().port(), port);
+            drop(listener); // Resets the never-accepted connection too.
+            let refused = TcpStream::connect(("127.0.0.1", port)).await;
+            assert!(refused.is_err(), "nothing listens there any more");
+            assert!(TcpStream::connect("no-such-host.invalid:80").await.is_err());
+        });
+    });
+}
+
+/// UDP: send_to/recv_from between two sockets, and connect/send/recv.
+#[test]
+fn udp_round_trips() {
+    within(Duration::from_secs(20), "udp", || {
+        runtime(1).block_on(async {
+            let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let receiver = sprout::spawn({
+                let b = b.clone();
+                async move {
+                    let mut buf = [0u8; 32];
+                    let (n, from) = b.recv_from(&mut buf).await.unwrap();
+                    (buf[..n].to_vec(), from)
+                }
+            });
+            sprout::sleep(Duration::from_millis(5)).await; // The receiver parks first.
+            a.send_to(b"datagram", b.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (data, from) = receiver.await.unwrap();
+            assert_eq!(
+                (data.as_slice(), from),
+                (&b"datagram"[..], a.local_addr().unwrap())
+            );
+            a.connect(b.local_addr().unwrap()).await.unwrap();
+            b.connect(a.local_addr().unwrap()).await.unwrap();
+            a.send(b"again").await.unwrap();
+            let mut buf = [0u8; 8];
+            let n = b.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"again");
+        });
+    });
+}
+
+/// Unix streams through a listener at a path, a stream pair, and datagram sockets.
+#[test]
+fn unix_sockets() {
+    within(Duration::from_secs(20), "unix", || {
+        runtime(1).block_on(async {
+            let dir = std::env::temp_dir().join(format!("sprout-test-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("stream.sock");
+            let _ = std::fs::remove_file(&path);
+            let listener = UnixListener::bind(&path).unwrap();
+            let client = sprout::spawn({
+                let path = path.clone();
+                async move {
+                    let stream = UnixStream::connect(path).await.unwrap();
+                    stream.write_all(b"over a path").await.unwrap();
+                }
+            });
+            let (stream, _) = listener.accept().await.unwrap();
+            client.await.unwrap();
+            let mut text = Vec::new();
+            stream.read_to_end(&mut text).await.unwrap();
+            assert_eq!(text, b"over a path");
+
+            let (left, right) = UnixStream::pair().unwrap();
+            left.write_all(b"pair").await.unwrap();
+            let mut buf = [0u8; 4];
+            right.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"pair");
+
+            let (a, b) = UnixDatagram::pair().unwrap();
+            a.send(b"dgram").await.unwrap();
+            let mut buf = [0u8; 8];
+            let n = b.recv(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"dgram");
+            let named = dir.join("dgram.sock");
+            let _ = std::fs::remove_file(&named);
+            let receiver = UnixDatagram::bind(&named).unwrap();
+            UnixDatagram::unbound()
+                .unwrap()
+                .send_to(b"to path", &named)
+                .await
+                .unwrap();
+            let (n, _) = receiver.recv_from(&mut buf).await.unwrap();
+            assert_eq!(&buf[..n], b"to path");
+            std::fs::remove_dir_all(&dir).unwrap();
+        });
+    });
+}
