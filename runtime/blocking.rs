@@ -187,7 +187,7 @@ where
     R: Send + 'static,
 {
     let shared = context::expect_shared("sprout::spawn_blocking");
-    let task = shared.register(|header| TaskCell::new(header, BlockingJob(Some(f))));
+    let task = shared.new_task(|header| TaskCell::new(header, BlockingJob(Some(f))));
     shared.blocking.submit(&shared, task.clone());
     JoinHandle::new(task)
 }

@@ -36,7 +36,7 @@ use super::executor::{spawn_on, Shared};
 use super::join::JoinHandle;
 use super::local;
 use super::reactor::Reactor;
-use super::worker::Worker;
+use super::worker::{Worker, MAINTENANCE_INTERVAL};
 
 /// The environment variable that sets the default number of workers (like tokio's
 /// `TOKIO_WORKER_THREADS`): `SPROUT_WORKERS=1` makes any sprout program single-threaded.
@@ -192,9 +192,19 @@ impl Runtime {
                     return output;
                 }
             }
-            match worker.next_task() {
-                Some(task) => task.run(),
-                None => worker.park(),
+            // Run a batch of tasks before looking at the main future again (tokio's
+            // current_thread does the same): re-polling it after every task would make it
+            // register wakers on handles whose tasks have simply not had their turn yet.
+            let mut ran = 0;
+            while ran < MAINTENANCE_INTERVAL {
+                let Some(task) = worker.next_task() else {
+                    break;
+                };
+                task.run();
+                ran += 1;
+            }
+            if ran == 0 {
+                worker.park(); // Returns at once if the main future was woken meanwhile.
             }
         }
     }
@@ -305,6 +315,10 @@ impl Drop for LeaveWorkerZero {
     fn drop(&mut self) {
         let shared = &self.0;
         shared.idle.withdraw(0);
+        // I4 of lifo.rs, then the queue: nothing stays on a worker that no longer runs.
+        if let Some(task) = super::lifo::take() {
+            shared.injector.push(task);
+        }
         while let Some(task) = shared.workers[0].local.pop() {
             shared.injector.push(task);
         }

@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Each worker owns a bounded **local queue** (a crossbeam `ArrayQueue`) that other workers may
-//! steal from, and a **pinned queue** for its `spawn_local` tasks, which nobody steals. One
+//! steal from, a **pinned queue** for its `spawn_local` tasks, which nobody steals, and a
+//! one-task **LIFO slot** (`lifo.rs`) for the task it woke last. One
 //! unbounded **injector** (a crossbeam `SegQueue`) takes tasks spawned or woken from threads that
 //! are not workers, and the overflow of full local queues. A wake-up on a worker pushes onto that
 //! worker's own local queue: the task runs where its data is warm in cache.
@@ -19,16 +20,17 @@
 //! Invariants:
 //! - I1: a `Runnable` pushed after shutdown began is dropped, not queued; nothing runs after
 //!   `Runtime` is dropped.
-//! - I2: a task is in the registry from its spawn until it completes (or shutdown drains it).
+//! - I2: a task is in the registry from its first `Pending` until it completes (task I6); before
+//!   that it is in a run queue. Shutdown drains both, so it reaches every live task.
 //!
-//! Production note: tokio's local queue is a single-producer ring buffer with a LIFO slot that
-//! runs a just-woken task next; smol's is a `ConcurrentQueue`. A plain MPMC `ArrayQueue` is
-//! simpler to reason about and fast enough here (see docs/ for the measurements).
+//! Production note: tokio's local queue is a single-producer ring buffer (sprout takes its LIFO
+//! slot idea); smol's is a `ConcurrentQueue`. A plain MPMC `ArrayQueue` is simpler to reason
+//! about and fast enough here (see docs/ for the measurements).
 //!
 //! Read next: `worker.rs` (the loop that pops from these queues).
 
 use std::future::Future;
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crossbeam_queue::{ArrayQueue, SegQueue};
@@ -36,6 +38,7 @@ use crossbeam_queue::{ArrayQueue, SegQueue};
 use super::blocking::BlockingPool;
 use super::context;
 use super::join::{JoinHandle, TaskId};
+use super::lifo;
 use super::park::{Idle, Parker};
 use super::reactor::Reactor;
 use super::slab::Slab;
@@ -56,8 +59,11 @@ pub(crate) struct Shared {
     pub(crate) reactor: Arc<Reactor>,
     /// The `spawn_blocking` thread pool.
     pub(crate) blocking: BlockingPool,
-    /// Live tasks, sharded by id to spread lock traffic (I2).
+    /// Tasks that have returned `Pending` at least once, sharded by id to spread lock
+    /// traffic (I2).
     registry: Box<[Mutex<Slab<Runnable>>]>,
+    /// Tasks spawned and not yet complete (including queued and local ones), for `stats()`.
+    live: AtomicUsize,
     /// Set once by `Runtime::drop` (I1).
     shutting_down: AtomicBool,
     /// Set by the `block_on` future's waker; read by worker 0.
@@ -93,28 +99,58 @@ impl Shared {
             reactor: Arc::new(reactor),
             blocking,
             registry: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
+            live: AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
             main_woken: AtomicBool::new(false),
             main_active: AtomicBool::new(false),
         }
     }
 
-    /// Pushes a woken or new task onto a run queue: this worker's local queue when called on a
-    /// worker of this runtime, else the injector (then a parked worker is woken).
+    /// Schedules a woken or new task. On a worker of this runtime it goes into the worker's
+    /// LIFO slot, to run next (the task that woke it has usually just produced what it waits
+    /// for); the task it displaces goes to the local queue. Elsewhere it goes to the injector
+    /// and a parked worker is woken.
     pub(crate) fn schedule(&self, task: Runnable) {
         if self.shutting_down.load(Ordering::Acquire) {
             return; // I1: dropped here.
         }
         match context::worker_index(self) {
             Some(worker) => {
-                if let Err(task) = self.workers[worker].local.push(task) {
-                    self.injector.push(task);
+                if let Some(displaced) = lifo::replace(task) {
+                    self.push_local(worker, displaced);
                 }
             }
-            None => self.injector.push(task),
+            None => {
+                self.injector.push(task);
+                self.wake_one_idle();
+            }
         }
-        // Another worker may be parked with nothing to do; let it come and steal (I1 of park.rs).
-        self.wake_one_idle();
+    }
+
+    /// Re-queues a task at the *back* of the queue: for a task that woke itself during its own
+    /// poll (`yield_now`, a spent budget), which must let the others go first.
+    pub(crate) fn schedule_back(&self, task: Runnable) {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        match context::worker_index(self) {
+            Some(worker) => self.push_local(worker, task),
+            None => {
+                self.injector.push(task);
+                self.wake_one_idle();
+            }
+        }
+    }
+
+    /// Pushes onto worker `worker`'s local queue (the injector if full) and, if other workers
+    /// exist, wakes a parked one to come and steal (I1 of park.rs).
+    pub(crate) fn push_local(&self, worker: usize, task: Runnable) {
+        if let Err(task) = self.workers[worker].local.push(task) {
+            self.injector.push(task);
+        }
+        if self.workers.len() > 1 {
+            self.wake_one_idle();
+        }
     }
 
     /// Pushes a `spawn_local` task onto its owner's pinned queue and wakes the owner.
@@ -171,34 +207,47 @@ impl Shared {
         &self.registry[id.as_u64() as usize & (self.registry.len() - 1)]
     }
 
-    /// Creates a task with `make` (given its header) and records it in the registry (I2).
-    pub(crate) fn register<S: Schedulable>(
+    /// Creates a task with `make`, given its header with a fresh id, and counts it as live.
+    pub(crate) fn new_task<S: Schedulable>(
         self: &Arc<Self>,
         make: impl FnOnce(Header) -> Arc<S>,
     ) -> Arc<S> {
-        let id = TaskId::next();
-        let mut shard = lock(self.shard(id));
+        self.live.fetch_add(1, Ordering::Relaxed);
+        make(Header::new(TaskId::next(), self.clone()))
+    }
+
+    /// Counts a task as finished; called once per task by `Header::complete`.
+    pub(crate) fn task_finished(&self) {
+        self.live.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Records a task that just returned `Pending` for the first time (I2, task I6).
+    pub(crate) fn registry_insert(&self, task: Runnable) {
+        let header = task.header();
+        let mut shard = lock(self.shard(header.id));
         let key = shard.next_key();
-        let task = make(Header::new(id, self.clone(), key));
-        shard.insert(task.clone());
-        task
+        header.set_registry_key(key);
+        shard.insert(task);
     }
 
     /// Forgets a completed task (I2). Checks the id, because shutdown may have drained the slot
     /// and a newer task may hold the same key.
     pub(crate) fn registry_remove(&self, header: &Header) {
+        let Some(key) = header.registry_key() else {
+            return;
+        };
         let mut shard = lock(self.shard(header.id));
         let same_task = shard
-            .get(header.registry_key)
+            .get(key)
             .is_some_and(|task| task.header().id == header.id);
         if same_task {
-            shard.remove(header.registry_key);
+            shard.remove(key);
         }
     }
 
     /// How many tasks are alive (spawned and not yet complete).
     pub(crate) fn live_tasks(&self) -> usize {
-        self.registry.iter().map(|shard| lock(shard).len()).sum()
+        self.live.load(Ordering::Relaxed)
     }
 
     /// Stops scheduling (I1) and wakes every worker so it sees the flag and exits.
@@ -209,12 +258,20 @@ impl Shared {
         }
     }
 
-    /// After the workers have exited: drops every queued task and every live future.
+    /// After the workers have exited: drops every queued task and every live future, settling
+    /// each one's `JoinHandle` as cancelled (so no joiner waits forever).
     pub(crate) fn finish_shutdown(&self) {
-        while self.injector.pop().is_some() {}
+        let drain = |task: Runnable| task.shut_down();
+        while let Some(task) = self.injector.pop() {
+            drain(task);
+        }
         for worker in self.workers.iter() {
-            while worker.local.pop().is_some() {}
-            while worker.pinned.pop().is_some() {}
+            while let Some(task) = worker.local.pop() {
+                drain(task);
+            }
+            while let Some(task) = worker.pinned.pop() {
+                drain(task);
+            }
         }
         // Take the tasks out first: completing them removes them from the registry, which
         // would deadlock if we iterated under the shard locks.
@@ -236,8 +293,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let task = shared.register(|header| TaskCell::new(header, future));
-    shared.schedule(task.clone());
+    let task = shared.new_task(|header| TaskCell::new(header, future));
+    // New tasks queue behind the ones already waiting: spawn order is run order.
+    shared.schedule_back(task.clone());
     JoinHandle::new(task)
 }
 

@@ -95,7 +95,7 @@ where
     LOCAL_FUTURES.with(|table| {
         let mut table = table.borrow_mut();
         let slot = table.next_key();
-        let cell = shared.register(|header| {
+        let cell = shared.new_task(|header| {
             Arc::new(LocalCell {
                 header,
                 output: Mutex::new(None),
@@ -136,7 +136,7 @@ impl<T: Send + 'static> LocalCell<T> {
             output.get_or_insert(result);
         }
         drop(output);
-        self.header.shared.registry_remove(&self.header);
+        // Local tasks are never in the registry: their owner thread's table holds them.
         if self.header.complete() {
             if let Some(Err(error)) = lock(&self.output).take() {
                 report_detached_panic(&error);

@@ -15,6 +15,7 @@
 //! | `join.rs`           | `JoinHandle`, `JoinError`, `join_all`                     | the end of a task         |
 //! | `executor.rs`       | run queues, the task registry, `spawn`                    | run queue                 |
 //! | `worker.rs`         | the loop that pops and polls; parking                     | poll                      |
+//! | `lifo.rs`           | the one task a worker runs next                           | wake → poll               |
 //! | `park.rs`           | sleeping workers and how wake-ups find them               | park / unpark             |
 //! | `reactor.rs`        | epoll, registered sources, readiness                      | waker parked, epoll event |
 //! | `timer.rs`          | the timer queue                                           | deadline → wake           |
@@ -34,6 +35,7 @@ mod context;
 mod coop;
 mod executor;
 mod join;
+mod lifo;
 mod local;
 mod park;
 mod reactor;

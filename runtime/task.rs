@@ -36,6 +36,10 @@
 //! - I5: exactly one side drops an unclaimed output: the worker that completes a `DETACHED` task,
 //!   or the `JoinHandle` that detaches from a `COMPLETE` one (the `fetch_or`/`fetch_update`
 //!   pair below decides which).
+//! - I6: a task enters the runtime's registry the first time a poll returns `Pending`, written by
+//!   the polling worker while it holds `RUNNING` (so once), and leaves it on completion. Until
+//!   then it is always in a run queue, so shutdown reaches every live task through the queues or
+//!   the registry; tasks that finish in their first poll never touch the registry's locks.
 //!
 //! Read next: `join.rs` (the handle side), then `executor.rs` (the run queues).
 
@@ -61,6 +65,12 @@ const COMPLETE: usize = 1 << 2;
 const CANCELLED: usize = 1 << 3;
 /// The `JoinHandle` was dropped: nobody will collect the output.
 const DETACHED: usize = 1 << 4;
+/// A joiner's waker is stored in `join_waker`: completion must take and wake it. Without the
+/// flag, completing a task nobody awaits yet skips that lock.
+const JOIN_WAKER: usize = 1 << 5;
+
+/// `Header::registry_key` of a task that has never returned `Pending` (see I6).
+const NOT_REGISTERED: usize = usize::MAX;
 
 /// Something a worker can run: the type-erased face of a task that the run queues hold.
 pub(crate) trait Schedulable: Send + Sync + 'static {
@@ -99,8 +109,8 @@ pub(crate) struct Header {
     pub(crate) id: TaskId,
     /// The runtime the task belongs to; wake-ups push onto its queues.
     pub(crate) shared: Arc<Shared>,
-    /// This task's key in the runtime's registry of live tasks (see `executor.rs`).
-    pub(crate) registry_key: usize,
+    /// This task's key in the runtime's registry of live tasks, or `NOT_REGISTERED` (I6).
+    registry_key: AtomicUsize,
     /// The waker of the task awaiting the `JoinHandle`, if any. Written by `JoinHandle::poll`,
     /// taken by the worker that completes the task. Its own small lock, so a joiner never waits
     /// for a poll in progress.
@@ -121,14 +131,25 @@ pub(crate) enum RunAction {
 impl Header {
     /// A header for a task that is about to be pushed onto a run queue: its state starts as
     /// `SCHEDULED` so no wake-up pushes it a second time (I1).
-    pub(crate) fn new(id: TaskId, shared: Arc<Shared>, registry_key: usize) -> Header {
+    pub(crate) fn new(id: TaskId, shared: Arc<Shared>) -> Header {
         Header {
             state: AtomicUsize::new(SCHEDULED),
             id,
             shared,
-            registry_key,
+            registry_key: AtomicUsize::new(NOT_REGISTERED),
             join_waker: Mutex::new(None),
         }
+    }
+
+    /// The task's registry key, if it is registered (I6).
+    pub(crate) fn registry_key(&self) -> Option<usize> {
+        let key = self.registry_key.load(Ordering::Acquire);
+        (key != NOT_REGISTERED).then_some(key)
+    }
+
+    /// Records the registry key; called once, by the polling worker (I6).
+    pub(crate) fn set_registry_key(&self, key: usize) {
+        self.registry_key.store(key, Ordering::Release);
     }
 
     /// Records a wake-up. Returns `true` if the caller must push the task onto a run queue,
@@ -200,9 +221,14 @@ impl Header {
                 Some((state | COMPLETE) & !(RUNNING | SCHEDULED))
             })
             .unwrap_or_else(|state| state);
-        let joiner = lock(&self.join_waker).take();
-        if let Some(waker) = joiner {
-            waker.wake();
+        if previous & COMPLETE == 0 {
+            self.shared.task_finished();
+        }
+        if previous & JOIN_WAKER != 0 {
+            let joiner = lock(&self.join_waker).take();
+            if let Some(waker) = joiner {
+                waker.wake();
+            }
         }
         previous & DETACHED != 0
     }
@@ -218,15 +244,17 @@ impl Header {
         self.state.load(Ordering::Acquire) & COMPLETE != 0
     }
 
-    /// Stores the joiner's waker. The caller re-checks [`is_complete`](Self::is_complete) after
-    /// this: `complete` sets the flag *before* taking the waker under the same lock, so either it
-    /// sees this waker or the re-check sees the flag.
+    /// Stores the joiner's waker, then raises `JOIN_WAKER`. The caller re-checks
+    /// [`is_complete`](Self::is_complete) after this: `complete` sets `COMPLETE` and reads
+    /// `JOIN_WAKER` in one atomic step, so either it sees the flag (and takes the waker under the
+    /// lock) or the re-check sees `COMPLETE`.
     pub(crate) fn register_joiner(&self, waker: &Waker) {
         let mut slot = lock(&self.join_waker);
         match slot.as_ref() {
             Some(existing) if existing.will_wake(waker) => {}
             _ => *slot = Some(waker.clone()),
         }
+        self.state.fetch_or(JOIN_WAKER, Ordering::AcqRel);
     }
 }
 
@@ -279,7 +307,7 @@ where
     fn finish(&self, mut stage: MutexGuard<'_, Stage<F>>, result: Result<F::Output, JoinError>) {
         *stage = Stage::Finished(result);
         drop(stage);
-        self.header.shared.registry_remove(&self.header);
+        self.header.shared.registry_remove(&self.header); // I6
         if self.header.complete() {
             let unclaimed = std::mem::replace(&mut *lock(&self.stage), Stage::Consumed);
             if let Stage::Finished(Err(error)) = unclaimed {
@@ -321,8 +349,15 @@ where
         match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
             Ok(Poll::Pending) => {
                 drop(stage);
+                // Still RUNNING, so this worker alone may register the task (I6).
+                if self.header.registry_key().is_none() {
+                    self.header.shared.registry_insert(self.clone());
+                }
                 if self.header.finish_pending() {
-                    self.schedule();
+                    // Woken during its own poll: to the back of the queue, not the LIFO slot,
+                    // or a `yield_now` loop would never let anyone else run.
+                    let shared = self.header.shared.clone();
+                    shared.schedule_back(self);
                 }
             }
             Ok(Poll::Ready(output)) => self.finish(stage, Ok(output)),

@@ -6,8 +6,8 @@
 //! spawn → run queue → [pop → poll] → Pending → waker parked in reactor → [park: epoll event] → wake → run queue → [pop → poll]
 //! ```
 //!
-//! One turn of the loop: find a task (pinned or local queue, injector, or steal from another
-//! worker), run it, repeat. Every [`MAINTENANCE_INTERVAL`] turns the worker also looks at the
+//! One turn of the loop: find a task (the LIFO slot, the pinned or local queue, the injector,
+//! or steal from another worker), run it, repeat. Every [`MAINTENANCE_INTERVAL`] turns the worker also looks at the
 //! injector first and polls the reactor without blocking, so neither injected tasks nor I/O
 //! events nor timers wait behind a busy local queue. With nothing to run, the worker parks
 //! (`park.rs`): in the reactor if nobody else waits there, else on its condvar.
@@ -23,6 +23,7 @@
 use std::sync::Arc;
 
 use super::executor::Shared;
+use super::lifo::{self, MAX_LIFO_RUNS};
 use super::task::Runnable;
 
 /// Tasks run between two non-blocking reactor polls and injector checks. A prime, as in tokio
@@ -37,6 +38,8 @@ pub(crate) struct Worker {
     index: usize,
     /// Turns of the loop so far, for the maintenance schedule (I1) and queue alternation.
     tick: u32,
+    /// Slot tasks run in a row (I2 of lifo.rs).
+    lifo_runs: u32,
 }
 
 impl Worker {
@@ -46,6 +49,7 @@ impl Worker {
             shared,
             index,
             tick: 0,
+            lifo_runs: 0,
         }
     }
 
@@ -57,6 +61,10 @@ impl Worker {
                 None => self.park(),
             }
         }
+        // I4 of lifo.rs: settle a task left in the slot (the runtime is shutting down).
+        if let Some(task) = lifo::take() {
+            task.shut_down();
+        }
     }
 
     /// The next task to run, if any work can be found without sleeping.
@@ -64,6 +72,14 @@ impl Worker {
         self.tick = self.tick.wrapping_add(1);
         let shared = &*self.shared;
         let own = &shared.workers[self.index];
+        if let Some(task) = lifo::take() {
+            if self.lifo_runs < MAX_LIFO_RUNS {
+                self.lifo_runs += 1;
+                return Some(task);
+            }
+            shared.push_local(self.index, task); // I2 of lifo.rs: the queue's turn.
+        }
+        self.lifo_runs = 0;
         if self.tick % MAINTENANCE_INTERVAL == 0 {
             shared.reactor.poll_without_blocking();
             if let Some(task) = shared.injector.pop() {
