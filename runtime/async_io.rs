@@ -147,12 +147,47 @@ impl<T: AsFd> Async<T> {
         self.poll_io(cx, Direction::Write, op)
     }
 
+    /// For byte-stream sockets: writes `buf` with `op`, like
+    /// [`poll_write_with`](Self::poll_write_with). A short write proves the socket's send buffer
+    /// is full, so the cached writability is cleared at once: the next write waits for the
+    /// reactor's "writable" edge (which comes when the peer's ACKs free space, or when the
+    /// socket closes) instead of first trying a `send` that would fail with `WouldBlock`.
+    ///
+    /// Production note: tokio also clears *read* readiness after a short read, saving a `recv`
+    /// per message. That is only sound with `EPOLLRDHUP`, which records a peer's FIN as sticky
+    /// "read closed" readiness; `polling` does not expose it, and without it a FIN that arrives
+    /// together with the last data would never wake the reader again
+    /// (`tests/net_tcp_echo.rs::data_and_fin_in_one_burst_still_reach_eof`). So sprout pays that
+    /// `recv`; docs/ has the figures with and without.
+    pub fn poll_write_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        mut op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
+        self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len)
+    }
+
     /// The retry loop shared by both directions.
     fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_until(cx, direction, op, |_| false)
+    }
+
+    /// The retry loop: spend a budget unit (I2), wait for cached readiness, try `op`; on
+    /// `WouldBlock` forget the readiness (at the tick it was seen, so a newer event survives) and
+    /// wait; on success, also forget it if `drained` says the result proves the socket drained.
+    fn poll_io_until<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending; // I2
@@ -167,7 +202,13 @@ impl<T: AsFd> Async<T> {
                     self.source.clear_readiness(direction, tick);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result),
+                Ok(value) => {
+                    if drained(&value) {
+                        self.source.clear_readiness(direction, tick);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
+                Err(error) => return Poll::Ready(Err(error)),
             }
         }
     }

@@ -115,12 +115,7 @@ impl Worker {
             let own = &workers[self.index].local;
             for _ in 0..queue.len() / 2 {
                 match queue.pop() {
-                    Some(task) => {
-                        if let Err(task) = own.push(task) {
-                            self.shared.injector.push(task);
-                            break;
-                        }
-                    }
+                    Some(task) => own.push(task),
                     None => break,
                 }
             }

@@ -165,3 +165,26 @@ fn a_bulk_stream_does_not_starve_small_clients() {
         "a small round trip took {worst:?} behind the bulk stream"
     );
 }
+
+/// Data and the FIN arriving together (the client writes, then half-closes at once): the
+/// handler must still see EOF after the data. A regression test for an optimisation that
+/// cleared read readiness after a short read, which loses this FIN (see `Async::poll_write_from`).
+#[test]
+fn data_and_fin_in_one_burst_still_reach_eof() {
+    within(Duration::from_secs(60), "data+FIN", || {
+        runtime(1).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            for round in 0..200u64 {
+                let mut std_stream = std::net::TcpStream::connect(addr).unwrap();
+                std::io::Write::write_all(&mut std_stream, &payload(round, 25)).unwrap();
+                std_stream.shutdown(std::net::Shutdown::Write).unwrap();
+                let stream = TcpStream::from_std(std_stream).unwrap();
+                let mut echoed = Vec::new();
+                stream.read_to_end(&mut echoed).await.unwrap();
+                assert_eq!(echoed, payload(round, 25), "round {round}");
+            }
+            stop.stop();
+            serving.await.unwrap().unwrap();
+        });
+    });
+}

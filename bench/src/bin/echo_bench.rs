@@ -1,0 +1,229 @@
+//! The echo benchmark: sprout's `echo` example against tokio, smol and a raw epoll loop, with
+//! the server on CPU 0 and the load generator on CPU 1 (`taskset`), contenders alternating.
+//!
+//! ```text
+//! cargo build --release --example echo && cargo build --release -p sprout-bench
+//! target/release/echo_bench                        # every scenario, 2 rounds of 5 s
+//! target/release/echo_bench --rounds 3 --secs 10
+//! ```
+//!
+//! Scenarios: 64-byte ping-pong on 1, 50 and 500 connections; 4 KiB on 50; Shakespeare (one
+//! 64 KiB-chunk stream at full speed beside 20 small clients); and 10,000 connections held
+//! (server memory per idle connection). All servers use one thread (sprout with
+//! `SPROUT_WORKERS=1`), a 64 KiB buffer and `TCP_NODELAY`. Every echoed byte is checked.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+/// The contenders: a name and how to start it.
+const CONTENDERS: [&str; 4] = ["sprout", "tokio", "smol", "epoll"];
+
+/// A scenario: its name and the load generator's arguments.
+struct Scenario {
+    /// Shown in the table.
+    name: &'static str,
+    /// `echo_load` arguments (besides --addr, --secs, --server-pid).
+    args: &'static [&'static str],
+}
+
+const SCENARIOS: [Scenario; 6] = [
+    Scenario {
+        name: "64 B ping-pong, 1 connection",
+        args: &["--mode", "pingpong", "--conns", "1", "--size", "64"],
+    },
+    Scenario {
+        name: "64 B ping-pong, 50 connections",
+        args: &["--mode", "pingpong", "--conns", "50", "--size", "64"],
+    },
+    Scenario {
+        name: "64 B ping-pong, 500 connections",
+        args: &["--mode", "pingpong", "--conns", "500", "--size", "64"],
+    },
+    Scenario {
+        name: "4 KiB ping-pong, 50 connections",
+        args: &["--mode", "pingpong", "--conns", "50", "--size", "4096"],
+    },
+    Scenario {
+        name: "Shakespeare: 1 bulk stream + 20 small clients",
+        args: &["--mode", "shakespeare", "--conns", "20"],
+    },
+    Scenario {
+        name: "10,000 connections held",
+        args: &["--mode", "hold", "--conns", "10000"],
+    },
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1).cloned())
+    };
+    let rounds: usize = value("--rounds").map_or(2, |v| v.parse().expect("--rounds"));
+    let secs: String = value("--secs").unwrap_or_else(|| "5".into());
+    let only: Option<String> = value("--only");
+    let dir = std::env::current_exe()
+        .expect("own path")
+        .parent()
+        .expect("a folder")
+        .to_path_buf();
+    let sprout_echo = dir.join("examples").join("echo");
+    assert!(
+        sprout_echo.exists(),
+        "build it first: cargo build --release --example echo"
+    );
+    println!("echo_bench: {rounds} rounds of {secs} s; server on CPU 0, load on CPU 1");
+    for scenario in &SCENARIOS {
+        if only
+            .as_ref()
+            .is_some_and(|o| !scenario.name.contains(o.as_str()))
+        {
+            continue;
+        }
+        let holding = scenario.args.contains(&"hold");
+        let rounds = if holding { 1 } else { rounds };
+        let mut results: HashMap<&str, Vec<HashMap<String, f64>>> = HashMap::new();
+        for _ in 0..rounds {
+            for contender in CONTENDERS {
+                let (mut server, _stdout, addr) = start_server(contender, &dir, &sprout_echo);
+                let output = Command::new("taskset")
+                    .args(["-c", "1"])
+                    .arg(dir.join("echo_load"))
+                    .args([
+                        "--addr",
+                        &addr,
+                        "--secs",
+                        &secs,
+                        "--server-pid",
+                        &server.id().to_string(),
+                    ])
+                    .args(scenario.args)
+                    .output()
+                    .expect("run echo_load");
+                let _ = server.kill();
+                let _ = server.wait();
+                let line = String::from_utf8_lossy(&output.stdout).to_string();
+                if !output.status.success() {
+                    eprintln!(
+                        "{contender}: load failed: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+                results.entry(contender).or_default().push(parse(&line));
+            }
+        }
+        print_table(scenario.name, holding, &results);
+    }
+}
+
+/// Starts a contender on CPU 0 and returns it, its stdout (kept open) and its address.
+fn start_server(
+    contender: &str,
+    dir: &std::path::Path,
+    sprout_echo: &PathBuf,
+) -> (Child, BufReader<ChildStdout>, String) {
+    let mut command = Command::new("taskset");
+    command.args(["-c", "0"]);
+    if contender == "sprout" {
+        command.arg(sprout_echo).env("SPROUT_WORKERS", "1");
+    } else {
+        command
+            .arg(dir.join("echo_server"))
+            .args(["--kind", contender]);
+    }
+    let mut child = command
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a server");
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    stdout
+        .read_line(&mut line)
+        .expect("read the server's first line");
+    let addr = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{contender} printed {line:?}"))
+        .to_string();
+    (child, stdout, addr)
+}
+
+/// `key=value key=value` into a map.
+fn parse(line: &str) -> HashMap<String, f64> {
+    line.split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .filter_map(|(k, v)| v.parse().ok().map(|v| (k.to_string(), v)))
+        .collect()
+}
+
+/// The median of `key` across runs, with min and max.
+fn stats(runs: &[HashMap<String, f64>], key: &str) -> (f64, f64, f64) {
+    let mut values: Vec<f64> = runs.iter().filter_map(|r| r.get(key).copied()).collect();
+    if values.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    let median = if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    };
+    (median, values[0], values[values.len() - 1])
+}
+
+/// Prints one scenario's table.
+fn print_table(name: &str, holding: bool, results: &HashMap<&str, Vec<HashMap<String, f64>>>) {
+    println!("\n{name}:");
+    if holding {
+        println!("| server | held | still served | server RSS growth | bytes per connection |");
+        println!("|--------|-----:|-------------:|------------------:|---------------------:|");
+        for contender in CONTENDERS {
+            let runs = &results[contender];
+            let (held, _, _) = stats(runs, "held");
+            let (alive, _, _) = stats(runs, "alive");
+            let (growth, _, _) = stats(runs, "server_rss_growth_bytes");
+            let (per, _, _) = stats(runs, "bytes_per_conn");
+            println!(
+                "| {contender} | {held:.0} | {alive:.0} | {:.1} MB | {per:.0} |",
+                growth / 1e6
+            );
+        }
+        return;
+    }
+    let shakespeare = name.starts_with("Shakespeare");
+    let (tokio, _, _) = stats(&results["tokio"], "rtps");
+    let (epoll, _, _) = stats(&results["epoll"], "rtps");
+    println!("| server | round trips/s: median (min – max) | ÷ tokio | ÷ epoll | p50 µs | p99 µs | server CPU µs per round trip | errors |{}", if shakespeare { " bulk MB/s |" } else { "" });
+    println!(
+        "|--------|------------------:|-----:|-----:|------:|------:|------:|------:|{}",
+        if shakespeare { "------:|" } else { "" }
+    );
+    for contender in CONTENDERS {
+        let runs = &results[contender];
+        let (rtps, low, high) = stats(runs, "rtps");
+        let (p50, _, _) = stats(runs, "p50_us");
+        let (p99, _, _) = stats(runs, "p99_us");
+        let (cpu, _, _) = stats(runs, "server_cpu_us_per_rt");
+        let errors: f64 = runs.iter().filter_map(|r| r.get("errors")).sum();
+        let bulk = if shakespeare {
+            format!(" {:.0} |", stats(runs, "bulk_mbps").0)
+        } else {
+            String::new()
+        };
+        println!(
+            "| {contender} | {:.0}k ({:.0}k – {:.0}k) | {:.2} | {:.2} | {p50:.0} | {p99:.0} | {cpu:.2} | {errors:.0} |{bulk}",
+            rtps / 1e3,
+            low / 1e3,
+            high / 1e3,
+            rtps / tokio,
+            rtps / epoll
+        );
+    }
+}
