@@ -24,6 +24,7 @@ mod options;
 
 /// One connection: read what arrives, write it back, until the client closes its side.
 /// (`tests/net_tcp_echo.rs` runs this very function.)
+// ANCHOR: echo_handler
 pub async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
     // Replies go out whole and at once; without this, Nagle's algorithm and delayed ACKs make
     // every small round trip wait ~40 ms.
@@ -38,6 +39,7 @@ pub async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
         stream.write_all(&data[..received]).await?;
     }
 }
+// ANCHOR_END: echo_handler
 
 fn main() {
     let options =

@@ -46,11 +46,13 @@ impl Transport {
 /// The echo protocol: everything received is written back.
 struct Echo;
 
+// ANCHOR: echo_protocol
 impl Protocol for Echo {
     fn data_received(&mut self, data: &[u8], transport: &mut Transport) {
         transport.write(data);
     }
 }
+// ANCHOR_END: echo_protocol
 
 /// A connection the loop tracks: its transport and the protocol instance driving it.
 struct Connection {

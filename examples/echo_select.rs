@@ -59,6 +59,7 @@ fn main() -> io::Result<()> {
         }
     }
 
+    // ANCHOR: select_loop
     'serve: loop {
         events.clear();
         poller.wait(&mut events, None)?; // The "select" call.
@@ -108,6 +109,7 @@ fn main() -> io::Result<()> {
             }
         }
     }
+    // ANCHOR_END: select_loop
     for (_, client) in clients.drain() {
         close(&poller, client);
     }

@@ -22,6 +22,7 @@ fn main() -> std::io::Result<()> {
         "thread-per-connection echo server listening on {}",
         listener.local_addr()?
     );
+    // ANCHOR: thread_per_connection
     loop {
         let (conn, peer) = listener.accept()?;
         let buffer = options.buffer;
@@ -36,4 +37,5 @@ fn main() -> std::io::Result<()> {
             eprintln!("{peer}: could not start a thread: {error}");
         }
     }
+    // ANCHOR_END: thread_per_connection
 }

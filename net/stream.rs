@@ -124,9 +124,10 @@ impl<T: StreamSocket> ByteStream<T> {
         futures_lite::future::poll_fn(|cx| self.poll_write_some(cx, buf)).await
     }
 
-    /// One read.
+    /// One read (charged to the cooperative budget by its size).
     fn poll_read_some(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_with(cx, |socket| socket.read_bytes(buf))
+        self.io
+            .poll_read_into(cx, buf, |socket, buf| socket.read_bytes(buf))
     }
 
     /// One write, a plain `send` (measurably cheaper in the kernel than a one-element

@@ -147,8 +147,25 @@ impl<T: AsFd> Async<T> {
         self.poll_io(cx, Direction::Write, op)
     }
 
+    /// For byte-stream sockets: reads into `buf` with `op`, like
+    /// [`poll_read_with`](Self::poll_read_with), and charges the task's cooperative budget for the
+    /// bytes read (`coop.rs`), so a bulk transfer yields as often as small requests do.
+    pub fn poll_read_into(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut op: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let read = self.poll_io(cx, Direction::Read, |io| op(io, buf));
+        if let Poll::Ready(Ok(bytes)) = read {
+            coop::charge_bytes(bytes);
+        }
+        read
+    }
+
     /// For byte-stream sockets: writes `buf` with `op`, like
-    /// [`poll_write_with`](Self::poll_write_with). A short write proves the socket's send buffer
+    /// [`poll_write_with`](Self::poll_write_with), charging the budget for the bytes written
+    /// (see [`poll_read_into`](Self::poll_read_into)). A short write proves the socket's send buffer
     /// is full, so the cached writability is cleared at once: the next write waits for the
     /// reactor's "writable" edge (which comes when the peer's ACKs free space, or when the
     /// socket closes) instead of first trying a `send` that would fail with `WouldBlock`.
@@ -166,7 +183,11 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
-        self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len)
+        let written = self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len);
+        if let Poll::Ready(Ok(bytes)) = written {
+            coop::charge_bytes(bytes);
+        }
+        written
     }
 
     /// The retry loop shared by both directions.
@@ -182,6 +203,7 @@ impl<T: AsFd> Async<T> {
     /// The retry loop: spend a budget unit (I2), wait for cached readiness, try `op`; on
     /// `WouldBlock` forget the readiness (at the tick it was seen, so a newer event survives) and
     /// wait; on success, also forget it if `drained` says the result proves the socket drained.
+    // ANCHOR: poll_io
     fn poll_io_until<R>(
         &self,
         cx: &mut Context<'_>,
@@ -212,6 +234,7 @@ impl<T: AsFd> Async<T> {
             }
         }
     }
+    // ANCHOR_END: poll_io
 }
 
 impl<T: AsFd> AsFd for Async<T> {

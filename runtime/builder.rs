@@ -319,6 +319,9 @@ impl Drop for LeaveWorkerZero {
         if let Some(task) = super::lifo::take() {
             shared.injector.push(task);
         }
+        for task in super::defer::take_all() {
+            shared.injector.push(task);
+        }
         while let Some(task) = shared.workers[0].local.pop() {
             shared.injector.push(task);
         }

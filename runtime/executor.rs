@@ -43,6 +43,7 @@ use crossbeam_queue::SegQueue;
 
 use super::blocking::BlockingPool;
 use super::context;
+use super::defer;
 use super::join::{JoinHandle, TaskId};
 use super::lifo;
 use super::park::{Idle, Parker};
@@ -130,14 +131,29 @@ impl Shared {
         }
     }
 
-    /// Re-queues a task at the *back* of the queue: for a task that woke itself during its own
-    /// poll (`yield_now`, a spent budget), which must let the others go first.
+    /// Queues a new task at the *back* of the queue (spawn order is run order).
     pub(crate) fn schedule_back(&self, task: Runnable) {
         if self.shutting_down.load(Ordering::Acquire) {
             return;
         }
         match context::worker_index(self) {
             Some(worker) => self.push_local(worker, task),
+            None => {
+                self.injector.push(task);
+                self.wake_one_idle();
+            }
+        }
+    }
+
+    /// Re-queues a task that woke itself during its own poll (`yield_now`, a spent budget): on a
+    /// worker it is deferred until the reactor has been polled (`defer.rs`), so the tasks whose
+    /// I/O became ready meanwhile go first.
+    pub(crate) fn schedule_yielded(&self, task: Runnable) {
+        if self.shutting_down.load(Ordering::Acquire) {
+            return;
+        }
+        match context::worker_index(self) {
+            Some(_) => defer::push(task),
             None => {
                 self.injector.push(task);
                 self.wake_one_idle();

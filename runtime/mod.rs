@@ -16,6 +16,7 @@
 //! | `executor.rs`       | run queues, the task registry, `spawn`                    | run queue                 |
 //! | `worker.rs`         | the loop that pops and polls; parking                     | poll                      |
 //! | `lifo.rs`           | the one task a worker runs next                           | wake → poll               |
+//! | `defer.rs`          | self-woken tasks wait for the next reactor poll           | yield → poll              |
 //! | `park.rs`           | sleeping workers and how wake-ups find them               | park / unpark             |
 //! | `reactor.rs`        | epoll, registered sources, readiness                      | waker parked, epoll event |
 //! | `timer.rs`          | the timer queue                                           | deadline → wake           |
@@ -33,6 +34,7 @@ mod blocking;
 mod builder;
 mod context;
 mod coop;
+mod defer;
 mod executor;
 mod join;
 mod lifo;

@@ -53,6 +53,7 @@ impl Parker {
     }
 
     /// Wakes the worker if it sleeps, or makes its next park return at once.
+    // ANCHOR: unpark
     pub(crate) fn unpark(&self, reactor: &Reactor) {
         if self.notified.swap(true, Ordering::SeqCst) {
             return; // A token is already pending: the worker will see it.
@@ -65,6 +66,7 @@ impl Parker {
             self.condvar.notify_one();
         }
     }
+    // ANCHOR_END: unpark
 
     /// Sleeps on the condvar until a token arrives.
     pub(crate) fn park_on_condvar(&self) {

@@ -93,6 +93,7 @@ pub(crate) struct Source {
 impl Source {
     /// `Ready(tick)` if the source is ready in `direction` (as of event `tick`), else parks the
     /// task's waker and returns `Pending` (I3).
+    // ANCHOR: poll_ready
     pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<usize> {
         let word = self.readiness.load(Ordering::Acquire);
         if word & direction.flag() != 0 {
@@ -112,6 +113,7 @@ impl Source {
             Poll::Pending
         }
     }
+    // ANCHOR_END: poll_ready
 
     /// Forgets readiness in `direction`, unless an event arrived since `tick` (I2). Called after
     /// an operation failed with `WouldBlock`.
@@ -129,6 +131,7 @@ impl Source {
     }
 
     /// Records an event and moves the wakers it satisfies into `woken`.
+    // ANCHOR: on_event
     fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) {
         let flags = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
         self.readiness
@@ -144,6 +147,7 @@ impl Source {
             woken.append(&mut wakers[Direction::Write.index()]);
         }
     }
+    // ANCHOR_END: on_event
 }
 
 /// The reactor of one runtime.
@@ -270,6 +274,7 @@ impl Reactor {
 
     /// Wakes the tasks whose sources got events in the last wait, and fires due timers.
     /// Returns how many wakers were woken.
+    // ANCHOR: dispatch
     pub(crate) fn dispatch(&self, driver: &mut Driver) -> usize {
         let Driver { events, woken } = driver;
         {
@@ -290,6 +295,7 @@ impl Reactor {
         woken.drain(..).for_each(Waker::wake);
         count
     }
+    // ANCHOR_END: dispatch
 
     /// A zero-timeout poll plus timer check, for busy workers (I1 of worker.rs). Skipped if
     /// another worker is driving: it will see the events itself.

@@ -55,6 +55,7 @@ use super::coop;
 use super::executor::Shared;
 use super::join::{JoinError, TaskId};
 
+// ANCHOR: state_flags
 /// The task is in a run queue, or was woken while running and will be re-queued.
 const SCHEDULED: usize = 1 << 0;
 /// A worker is polling the future right now.
@@ -68,6 +69,7 @@ const DETACHED: usize = 1 << 4;
 /// A joiner's waker is stored in `join_waker`: completion must take and wake it. Without the
 /// flag, completing a task nobody awaits yet skips that lock.
 const JOIN_WAKER: usize = 1 << 5;
+// ANCHOR_END: state_flags
 
 /// `Header::registry_key` of a task that has never returned `Pending` (see I6).
 const NOT_REGISTERED: usize = usize::MAX;
@@ -152,6 +154,7 @@ impl Header {
         self.registry_key.store(key, Ordering::Release);
     }
 
+    // ANCHOR: wake_up
     /// Records a wake-up. Returns `true` if the caller must push the task onto a run queue,
     /// which is when it was neither queued nor running (I1, I3).
     pub(crate) fn wake_up(&self) -> bool {
@@ -183,6 +186,7 @@ impl Header {
             }
         }
     }
+    // ANCHOR_END: wake_up
 
     /// Called by the worker that popped the task: moves `SCHEDULED` to `RUNNING` (I2) and says
     /// whether to poll, cancel or skip.
@@ -326,6 +330,7 @@ where
         &self.header
     }
 
+    // ANCHOR: task_run
     fn run(self: Arc<Self>) {
         let action = self.header.start_run();
         if action == RunAction::Skip {
@@ -354,10 +359,10 @@ where
                     self.header.shared.registry_insert(self.clone());
                 }
                 if self.header.finish_pending() {
-                    // Woken during its own poll: to the back of the queue, not the LIFO slot,
-                    // or a `yield_now` loop would never let anyone else run.
+                    // Woken during its own poll: not the LIFO slot (a `yield_now` loop would
+                    // never let anyone else run) but the deferred list (`defer.rs`).
                     let shared = self.header.shared.clone();
-                    shared.schedule_back(self);
+                    shared.schedule_yielded(self);
                 }
             }
             Ok(Poll::Ready(output)) => self.finish(stage, Ok(output)),
@@ -370,6 +375,7 @@ where
             }
         }
     }
+    // ANCHOR_END: task_run
 
     fn schedule(self: Arc<Self>) {
         let shared = self.header.shared.clone();

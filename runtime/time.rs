@@ -107,6 +107,7 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    // ANCHOR: sleep_poll
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let Some(deadline) = self.deadline else {
             return Poll::Pending; // Never: nothing to register, nothing will wake us.
@@ -142,6 +143,7 @@ impl Future for Sleep {
         }
         Poll::Pending
     }
+    // ANCHOR_END: sleep_poll
 }
 
 impl Drop for Sleep {

@@ -87,6 +87,7 @@ impl TimerQueue {
     }
 
     /// Removes every timer due at or before `now` and appends its waker to `woken` (I1).
+    // ANCHOR: fire_expired
     pub(crate) fn fire_expired(&mut self, now: Instant, woken: &mut Vec<Waker>) {
         while let Some(entry) = self.entries.first_entry() {
             if entry.key().deadline > now {
@@ -95,6 +96,7 @@ impl TimerQueue {
             woken.push(entry.remove());
         }
     }
+    // ANCHOR_END: fire_expired
 
     /// How many timers are pending.
     pub(crate) fn len(&self) -> usize {

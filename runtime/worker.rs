@@ -22,6 +22,7 @@
 
 use std::sync::Arc;
 
+use super::defer;
 use super::executor::Shared;
 use super::lifo::{self, MAX_LIFO_RUNS};
 use super::task::Runnable;
@@ -61,13 +62,17 @@ impl Worker {
                 None => self.park(),
             }
         }
-        // I4 of lifo.rs: settle a task left in the slot (the runtime is shutting down).
+        // I4 of lifo.rs, I3 of defer.rs: settle what is left (the runtime is shutting down).
         if let Some(task) = lifo::take() {
+            task.shut_down();
+        }
+        for task in defer::take_all() {
             task.shut_down();
         }
     }
 
     /// The next task to run, if any work can be found without sleeping.
+    // ANCHOR: next_task
     pub(crate) fn next_task(&mut self) -> Option<Runnable> {
         self.tick = self.tick.wrapping_add(1);
         let shared = &*self.shared;
@@ -82,6 +87,7 @@ impl Worker {
         self.lifo_runs = 0;
         if self.tick % MAINTENANCE_INTERVAL == 0 {
             shared.reactor.poll_without_blocking();
+            self.requeue_deferred(); // I2 of defer.rs
             if let Some(task) = shared.injector.pop() {
                 return Some(task);
             }
@@ -97,7 +103,25 @@ impl Worker {
         };
         mine.or_else(|| shared.injector.pop())
             .or_else(|| self.steal())
+            .or_else(|| {
+                // Only tasks that yielded are left: look at the reactor first, so whatever became
+                // ready goes ahead of them (defer.rs).
+                if defer::is_empty() {
+                    return None;
+                }
+                shared.reactor.poll_without_blocking();
+                self.requeue_deferred();
+                lifo::take().or_else(|| own.local.pop())
+            })
     }
+
+    /// Moves the deferred tasks to the back of the local queue.
+    fn requeue_deferred(&self) {
+        for task in defer::take_all() {
+            self.shared.push_local(self.index, task);
+        }
+    }
+    // ANCHOR_END: next_task
 
     /// Takes about half of another worker's local queue; returns one task to run now.
     fn steal(&self) -> Option<Runnable> {
@@ -125,6 +149,7 @@ impl Worker {
     }
 
     /// Sleeps until there may be work: in the reactor if it is free, else on the condvar.
+    // ANCHOR: park
     pub(crate) fn park(&mut self) {
         let shared = &*self.shared;
         shared.idle.announce(self.index); // I2
@@ -149,4 +174,5 @@ impl Worker {
             }
         }
     }
+    // ANCHOR_END: park
 }

@@ -7,6 +7,7 @@ use std::net::{Shutdown, TcpStream};
 
 /// Serves one connection to the end: read what arrives (blocking), write it back (blocking),
 /// until the client shuts down its side; then shut down ours.
+// ANCHOR: blocking_serve
 pub fn serve(mut conn: TcpStream, buffer: usize) -> std::io::Result<()> {
     // Replies go out whole and at once (no Nagle delay on small echoes).
     conn.set_nodelay(true)?;
@@ -19,3 +20,4 @@ pub fn serve(mut conn: TcpStream, buffer: usize) -> std::io::Result<()> {
         conn.write_all(&data[..received])?; // blocks
     }
 }
+// ANCHOR_END: blocking_serve

@@ -11,6 +11,9 @@
 //! 64 KiB-chunk stream at full speed beside 20 small clients); and 10,000 connections held
 //! (server memory per idle connection). All servers use one thread (sprout with
 //! `SPROUT_WORKERS=1`), a 64 KiB buffer and `TCP_NODELAY`. Every echoed byte is checked.
+//!
+//! `--lecture` runs the lecture's comparison instead: sprout against the `echo_select` and
+//! `echo_threads` examples, 64-byte ping-pong at 10, 1,000 and 10,000 connections.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -27,6 +30,22 @@ struct Scenario {
     /// `echo_load` arguments (besides --addr, --secs, --server-pid).
     args: &'static [&'static str],
 }
+
+/// The lecture's comparison: the same messages at growing connection counts.
+const LECTURE: [Scenario; 3] = [
+    Scenario {
+        name: "64 B ping-pong, 10 connections",
+        args: &["--mode", "pingpong", "--conns", "10", "--size", "64"],
+    },
+    Scenario {
+        name: "64 B ping-pong, 1,000 connections",
+        args: &["--mode", "pingpong", "--conns", "1000", "--size", "64"],
+    },
+    Scenario {
+        name: "64 B ping-pong, 10,000 connections",
+        args: &["--mode", "pingpong", "--conns", "10000", "--size", "64"],
+    },
+];
 
 const SCENARIOS: [Scenario; 6] = [
     Scenario {
@@ -65,6 +84,12 @@ fn main() {
     let rounds: usize = value("--rounds").map_or(2, |v| v.parse().expect("--rounds"));
     let secs: String = value("--secs").unwrap_or_else(|| "5".into());
     let only: Option<String> = value("--only");
+    let lecture = args.iter().any(|a| a == "--lecture");
+    let (contenders, scenarios): (&[&str], &[Scenario]) = if lecture {
+        (&["sprout", "select", "threads"], &LECTURE)
+    } else {
+        (&CONTENDERS, &SCENARIOS)
+    };
     let dir = std::env::current_exe()
         .expect("own path")
         .parent()
@@ -76,7 +101,7 @@ fn main() {
         "build it first: cargo build --release --example echo"
     );
     println!("echo_bench: {rounds} rounds of {secs} s; server on CPU 0, load on CPU 1");
-    for scenario in &SCENARIOS {
+    for scenario in scenarios {
         if only
             .as_ref()
             .is_some_and(|o| !scenario.name.contains(o.as_str()))
@@ -87,7 +112,7 @@ fn main() {
         let rounds = if holding { 1 } else { rounds };
         let mut results: HashMap<&str, Vec<HashMap<String, f64>>> = HashMap::new();
         for _ in 0..rounds {
-            for contender in CONTENDERS {
+            for &contender in contenders {
                 let (mut server, _stdout, addr) = start_server(contender, &dir, &sprout_echo);
                 let output = Command::new("taskset")
                     .args(["-c", "1"])
@@ -115,7 +140,7 @@ fn main() {
                 results.entry(contender).or_default().push(parse(&line));
             }
         }
-        print_table(scenario.name, holding, &results);
+        print_table(scenario.name, holding, contenders, &results);
     }
 }
 
@@ -129,6 +154,11 @@ fn start_server(
     command.args(["-c", "0"]);
     if contender == "sprout" {
         command.arg(sprout_echo).env("SPROUT_WORKERS", "1");
+    } else if contender == "select" || contender == "threads" {
+        // The lecture's stages, as shipped: the examples themselves.
+        command
+            .arg(dir.join("examples").join(format!("echo_{contender}")))
+            .args(["--buffer", "65536"]);
     } else {
         command
             .arg(dir.join("echo_server"))
@@ -136,6 +166,7 @@ fn start_server(
     }
     let mut child = command
         .args(["--addr", "127.0.0.1:0"])
+        .stdin(Stdio::piped()) // echo_select stops on a line of stdin: keep it open.
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -179,12 +210,17 @@ fn stats(runs: &[HashMap<String, f64>], key: &str) -> (f64, f64, f64) {
 }
 
 /// Prints one scenario's table.
-fn print_table(name: &str, holding: bool, results: &HashMap<&str, Vec<HashMap<String, f64>>>) {
+fn print_table(
+    name: &str,
+    holding: bool,
+    contenders: &[&str],
+    results: &HashMap<&str, Vec<HashMap<String, f64>>>,
+) {
     println!("\n{name}:");
     if holding {
         println!("| server | held | still served | server RSS growth | bytes per connection |");
         println!("|--------|-----:|-------------:|------------------:|---------------------:|");
-        for contender in CONTENDERS {
+        for contender in contenders {
             let runs = &results[contender];
             let (held, _, _) = stats(runs, "held");
             let (alive, _, _) = stats(runs, "alive");
@@ -198,14 +234,24 @@ fn print_table(name: &str, holding: bool, results: &HashMap<&str, Vec<HashMap<St
         return;
     }
     let shakespeare = name.starts_with("Shakespeare");
-    let (tokio, _, _) = stats(&results["tokio"], "rtps");
-    let (epoll, _, _) = stats(&results["epoll"], "rtps");
+    // Ratios against tokio and raw epoll when they ran, else against sprout.
+    let reference = |name: &str| {
+        stats(
+            results
+                .get(name)
+                .or(results.get("sprout"))
+                .expect("sprout ran"),
+            "rtps",
+        )
+        .0
+    };
+    let (tokio, epoll) = (reference("tokio"), reference("epoll"));
     println!("| server | round trips/s: median (min – max) | ÷ tokio | ÷ epoll | p50 µs | p99 µs | server CPU µs per round trip | errors |{}", if shakespeare { " bulk MB/s |" } else { "" });
     println!(
         "|--------|------------------:|-----:|-----:|------:|------:|------:|------:|{}",
         if shakespeare { "------:|" } else { "" }
     );
-    for contender in CONTENDERS {
+    for contender in contenders {
         let runs = &results[contender];
         let (rtps, low, high) = stats(runs, "rtps");
         let (p50, _, _) = stats(runs, "p50_us");
