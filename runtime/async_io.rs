@@ -72,6 +72,17 @@ impl<T: AsFd> Async<T> {
     ///
     /// # Panics
     /// When called outside a sprout runtime.
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     assert!(a.get_ref().peer_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn new(io: T) -> io::Result<Async<T>> {
         let reactor = context::expect_reactor("sprout::Async::new");
         let source = reactor.register(io.as_fd())?;
@@ -83,6 +94,17 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The I/O object, for calls that do not need readiness (`local_addr`, `set_nodelay`, …).
+    ///
+    /// ```
+    /// use std::net::UdpSocket;
+    /// sprout::run(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0")?;
+    ///     socket.set_nonblocking(true)?;
+    ///     let socket = sprout::Async::new(socket)?;
+    ///     assert_eq!(socket.get_ref().local_addr()?.ip().to_string(), "127.0.0.1");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn get_ref(&self) -> &T {
         self.io
             .as_ref()
@@ -90,6 +112,18 @@ impl<T: AsFd> Async<T> {
     }
 
     /// Deregisters the fd and gives the I/O object back (still non-blocking).
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let registered = sprout::Async::new(a)?;
+    ///     let plain: UnixStream = registered.into_inner()?; // no longer in the reactor
+    ///     assert!(plain.peer_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn into_inner(mut self) -> io::Result<T> {
         let io = self
             .io
@@ -101,11 +135,35 @@ impl<T: AsFd> Async<T> {
 
     /// Waits until the fd is readable: the kernel reports it readable now or later. A later read
     /// may still find nothing (another task got there first); prefer [`read_with`](Self::read_with).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     b.write_all(b"!")?;
+    ///     a.readable().await?; // data is waiting now
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn readable(&self) -> io::Result<()> {
         self.wait_fresh(Direction::Read).await
     }
 
     /// Waits until the fd is writable; see [`readable`](Self::readable).
+    ///
+    /// ```
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     a.writable().await?; // an empty socket buffer has room
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn writable(&self) -> io::Result<()> {
         self.wait_fresh(Direction::Write).await
     }
@@ -120,16 +178,64 @@ impl<T: AsFd> Async<T> {
 
     /// Runs the non-blocking read-side operation `op` until it does not fail with `WouldBlock`,
     /// waiting for readability in between. Also retries `Interrupted`.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     let reader = sprout::spawn(async move {
+    ///         let mut buf = [0u8; 5];
+    ///         // Retried after each WouldBlock, once the reactor reports the socket readable.
+    ///         let n = a.read_with(|mut s| s.read(&mut buf)).await?;
+    ///         std::io::Result::Ok(buf[..n].to_vec())
+    ///     });
+    ///     b.write_all(b"hello")?;
+    ///     assert_eq!(reader.await.unwrap()?, b"hello");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
     }
 
     /// Runs the non-blocking write-side operation `op`; see [`read_with`](Self::read_with).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     let written = a.write_with(|mut s| s.write(b"ping")).await?;
+    ///     assert_eq!(written, 4);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
     }
 
     /// The poll form of [`read_with`](Self::read_with), for `AsyncRead` implementations.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use futures_lite::future::poll_fn;
+    /// sprout::run(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     b.write_all(b"x")?;
+    ///     let mut buf = [0u8; 1];
+    ///     let n = poll_fn(|cx| a.poll_read_with(cx, |mut s| s.read(&mut buf))).await?;
+    ///     assert_eq!(n, 1);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -139,6 +245,20 @@ impl<T: AsFd> Async<T> {
     }
 
     /// The poll form of [`write_with`](Self::write_with), for `AsyncWrite` implementations.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use futures_lite::future::poll_fn;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     let n = poll_fn(|cx| a.poll_write_with(cx, |mut s| s.write(b"y"))).await?;
+    ///     assert_eq!(n, 1);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
@@ -150,6 +270,22 @@ impl<T: AsFd> Async<T> {
     /// For byte-stream sockets: reads into `buf` with `op`, like
     /// [`poll_read_with`](Self::poll_read_with), and charges the task's cooperative budget for the
     /// bytes read (`coop.rs`), so a bulk transfer yields as often as small requests do.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// use futures_lite::future::poll_fn;
+    /// sprout::run(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     b.write_all(b"abc")?;
+    ///     let mut buf = [0u8; 8];
+    ///     let n = poll_fn(|cx| a.poll_read_into(cx, &mut buf, |mut s, buf| s.read(buf))).await?;
+    ///     assert_eq!(&buf[..n], b"abc");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_read_into(
         &self,
         cx: &mut Context<'_>,
@@ -176,6 +312,20 @@ impl<T: AsFd> Async<T> {
     /// together with the last data would never wake the reader again
     /// (`tests/net_tcp_echo.rs::data_and_fin_in_one_burst_still_reach_eof`). So sprout pays that
     /// `recv`; docs/ has the figures with and without.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use futures_lite::future::poll_fn;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     let n = poll_fn(|cx| a.poll_write_from(cx, b"data", |mut s, buf| s.write(buf))).await?;
+    ///     assert_eq!(n, 4);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_write_from(
         &self,
         cx: &mut Context<'_>,

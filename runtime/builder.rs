@@ -40,6 +40,10 @@ use super::worker::{Worker, MAINTENANCE_INTERVAL};
 
 /// The environment variable that sets the default number of workers (like tokio's
 /// `TOKIO_WORKER_THREADS`): `SPROUT_WORKERS=1` makes any sprout program single-threaded.
+///
+/// ```
+/// assert_eq!(sprout::runtime::WORKERS_ENV, "SPROUT_WORKERS");
+/// ```
 pub const WORKERS_ENV: &str = "SPROUT_WORKERS";
 
 /// Default cap on blocking-pool threads (tokio uses the same number).
@@ -73,12 +77,25 @@ impl Default for Builder {
 impl Builder {
     /// Sets the number of worker threads, counting the thread that calls `block_on`.
     /// `workers(1)` gives a single-threaded runtime.
+    ///
+    /// ```
+    /// let single = sprout::Runtime::builder().workers(1).build()?;
+    /// assert_eq!(single.stats().workers, 1);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn workers(mut self, count: usize) -> Builder {
         self.workers = Some(count);
         self
     }
 
     /// Sets the most threads the `spawn_blocking` pool may run at once (at least 1).
+    ///
+    /// ```
+    /// let rt = sprout::Runtime::builder().workers(1).max_blocking_threads(2).build()?;
+    /// let answer = rt.block_on(async { sprout::spawn_blocking(|| 40 + 2).await.unwrap() });
+    /// assert_eq!(answer, 42);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn max_blocking_threads(mut self, count: usize) -> Builder {
         self.max_blocking_threads = count;
         self
@@ -88,6 +105,14 @@ impl Builder {
     ///
     /// Fails if the worker count is zero or `SPROUT_WORKERS` is not a positive integer, or if
     /// the poller or a thread cannot be created.
+    ///
+    /// ```
+    /// let error = sprout::Runtime::builder().workers(0).build().unwrap_err();
+    /// assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    /// let runtime = sprout::Runtime::builder().workers(2).build()?;
+    /// assert_eq!(runtime.block_on(async { 7 }), 7);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn build(self) -> io::Result<Runtime> {
         let workers = match self.workers {
             Some(0) => return Err(invalid("the number of workers must be at least 1")),
@@ -156,6 +181,12 @@ pub struct Runtime {
 
 impl Runtime {
     /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().build()?; // one worker per CPU, or SPROUT_WORKERS
+    /// assert!(runtime.stats().workers >= 1);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
@@ -167,6 +198,16 @@ impl Runtime {
     /// If called from inside a runtime (it would block a worker: `.await` the future instead),
     /// or while another thread is inside `block_on` of the same runtime (I1). A panic of
     /// `future` itself propagates to the caller.
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().workers(1).build()?;
+    /// let greeting = runtime.block_on(async {
+    ///     sprout::sleep(std::time::Duration::from_millis(1)).await;
+    ///     "done"
+    /// });
+    /// assert_eq!(greeting, "done");
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         assert!(
             !context::is_inside_runtime(),
@@ -210,6 +251,14 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime from any thread (inside or outside the runtime).
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().workers(2).build()?;
+    /// // From outside the runtime: the task runs on its background worker.
+    /// let handle = runtime.spawn(async { 5 });
+    /// assert_eq!(runtime.block_on(handle).unwrap(), 5);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -219,6 +268,13 @@ impl Runtime {
     }
 
     /// A snapshot of this runtime's counters.
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().workers(1).build()?;
+    /// let stats = runtime.stats();
+    /// assert_eq!((stats.workers, stats.live_tasks), (1, 0));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn stats(&self) -> RuntimeStats {
         RuntimeStats::of(&self.shared)
     }
@@ -233,6 +289,16 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// Counters of a runtime at one instant: what is alive, waiting and running.
+///
+/// ```
+/// sprout::run(async {
+///     let before = sprout::stats().pending_timers;
+///     let sleeper = sprout::spawn(sprout::sleep(std::time::Duration::from_secs(60)));
+///     sprout::yield_now().await;
+///     assert_eq!(sprout::stats().pending_timers, before + 1);
+///     sleeper.cancel();
+/// });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RuntimeStats {

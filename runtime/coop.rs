@@ -38,9 +38,18 @@ use std::task::{Context, Poll};
 ///
 /// Tokio uses 128 operations as well; smaller values cost throughput (more trips through the
 /// queue), larger ones cost latency for the tasks waiting behind a busy one.
+///
+/// ```
+/// assert_eq!(sprout::runtime::BUDGET, 128);
+/// ```
 pub const BUDGET: u32 = 128;
 
 /// Bytes moved by one byte-stream read or write that cost one extra unit of budget.
+///
+/// ```
+/// // A 64 KiB read costs 1 unit plus 2 for its bytes.
+/// assert_eq!(1 + 64 * 1024 / sprout::runtime::BYTES_PER_UNIT, 3);
+/// ```
 pub const BYTES_PER_UNIT: usize = 32 * 1024;
 
 thread_local! {
@@ -103,6 +112,13 @@ pub fn yield_now() -> YieldNow {
 }
 
 /// The future returned by [`yield_now`].
+///
+/// ```
+/// sprout::run(async {
+///     let yielding: sprout::runtime::YieldNow = sprout::yield_now();
+///     yielding.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct YieldNow {

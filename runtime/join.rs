@@ -29,6 +29,14 @@ use std::task::{Context, Poll};
 use super::task::{panic_message, report_detached_panic, Joinable};
 
 /// A task's id: unique for the life of the process, never reused. Shown in panic reports.
+///
+/// ```
+/// sprout::run(async {
+///     let a = sprout::spawn(async {});
+///     let b = sprout::spawn(async {});
+///     assert_ne!(a.id(), b.id());
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TaskId(NonZeroU64);
 
@@ -42,6 +50,13 @@ impl TaskId {
     }
 
     /// The id as a number.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let handle = sprout::spawn(async {});
+    ///     assert!(handle.id().as_u64() > 0);
+    /// });
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0.get()
     }
@@ -106,21 +121,54 @@ impl JoinError {
     }
 
     /// The id of the task that failed.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let handle = sprout::spawn(async { panic!("x") });
+    ///     let id = handle.id();
+    ///     assert_eq!(handle.await.unwrap_err().id(), id);
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
     }
 
     /// `true` if the task was cancelled (by [`JoinHandle::cancel`] or by runtime shutdown).
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let handle = sprout::spawn(std::future::pending::<()>());
+    ///     let id = handle.id();
+    ///     handle.cancel();
+    ///     let error = handle.await.unwrap_err();
+    ///     assert!(error.is_cancelled());
+    ///     assert_eq!(error.id(), id);
+    /// });
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.cause, Cause::Cancelled)
     }
 
     /// `true` if the task panicked.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let error = sprout::spawn(async { panic!("oops") }).await.unwrap_err();
+    ///     assert!(error.is_panic() && !error.is_cancelled());
+    /// });
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.cause, Cause::Panic { .. })
     }
 
     /// The panic's message, if the task panicked with a string (as `panic!("…")` does).
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let error = sprout::spawn(async { panic!("bad input: {}", 7) }).await.unwrap_err();
+    ///     assert_eq!(error.panic_message(), Some("bad input: 7"));
+    /// });
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match &self.cause {
             Cause::Panic { message, .. } => Some(message),
@@ -130,6 +178,15 @@ impl JoinError {
 
     /// The panic payload, to re-raise with `std::panic::resume_unwind`; `Err(self)` if the task
     /// was cancelled instead.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let error = sprout::spawn(async { panic!("again") }).await.unwrap_err();
+    ///     let payload = error.try_into_panic().unwrap();
+    ///     // std::panic::resume_unwind(payload) would re-raise it here.
+    ///     assert_eq!(payload.downcast_ref::<&str>(), Some(&"again"));
+    /// });
+    /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.cause {
             Cause::Panic { payload, .. } => {
@@ -195,6 +252,14 @@ impl<T: 'static> JoinHandle<T> {
     }
 
     /// The task's id.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let handle = sprout::spawn(async {});
+    ///     println!("spawned task {}", handle.id());
+    ///     handle.await.unwrap();
+    /// });
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
     }
@@ -224,6 +289,16 @@ impl<T: 'static> JoinHandle<T> {
     }
 
     /// `true` once the task has finished: its output (or error) is waiting to be collected.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let handle = sprout::spawn(async { 1 });
+    ///     while !handle.is_finished() {
+    ///         sprout::yield_now().await;
+    ///     }
+    ///     assert_eq!(handle.await.unwrap(), 1);
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.task
             .as_ref()
@@ -232,6 +307,14 @@ impl<T: 'static> JoinHandle<T> {
 
     /// Lets the task run on without anyone waiting for it; the same as dropping the handle,
     /// spelled out. A panic in a detached task is reported on stderr with the task's id.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (tx, rx) = sprout::sync::oneshot();
+    ///     sprout::spawn(async move { tx.send("ran anyway").unwrap() }).detach();
+    ///     assert_eq!(rx.await.unwrap(), "ran anyway");
+    /// });
+    /// ```
     pub fn detach(self) {}
 }
 

@@ -40,6 +40,12 @@ pub(crate) fn replace(task: Runnable) -> Option<Runnable> {
     SLOT.with(|slot| slot.borrow_mut().replace(task))
 }
 
+/// `true` if the slot holds a task.
+pub(crate) fn is_occupied() -> bool {
+    SLOT.try_with(|slot| slot.borrow().is_some())
+        .unwrap_or(false)
+}
+
 /// Takes the task in the slot, if any.
 pub(crate) fn take() -> Option<Runnable> {
     SLOT.try_with(|slot| slot.borrow_mut().take())

@@ -52,7 +52,7 @@ pub mod sync;
 pub use async_io::Async;
 pub use blocking::spawn_blocking;
 pub use builder::{run, stats, Builder, Runtime, RuntimeStats, WORKERS_ENV};
-pub use coop::{yield_now, YieldNow, BUDGET};
+pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
 pub use executor::spawn;
 pub use join::{join_all, JoinError, JoinHandle, TaskId};
 pub use local::spawn_local;

@@ -58,6 +58,14 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`].
+///
+/// ```
+/// use std::time::Duration;
+/// sprout::run(async {
+///     let nap: sprout::Sleep = sprout::sleep(Duration::from_millis(1));
+///     nap.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     /// When to complete; `None` means never (the requested duration overflowed the clock).
@@ -86,11 +94,28 @@ impl Sleep {
     }
 
     /// When this sleep completes; `None` if never.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let start = Instant::now();
+    /// let nap = sprout::sleep(Duration::from_secs(1));
+    /// assert!(nap.deadline().unwrap() >= start + Duration::from_secs(1));
+    /// assert_eq!(sprout::sleep(Duration::MAX).deadline(), None); // never
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }
 
     /// Moves the deadline, as if the sleep had been created with `sleep_until(deadline)`.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// sprout::run(async {
+    ///     let mut nap = sprout::sleep(Duration::from_secs(3600));
+    ///     nap.reset(Instant::now() + Duration::from_millis(1));
+    ///     nap.await; // one millisecond, not an hour
+    /// });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.unregister();
         self.deadline = Some(deadline);
@@ -161,6 +186,15 @@ impl fmt::Debug for Sleep {
 }
 
 /// The error of a [`timeout`] whose time ran out before the future finished.
+///
+/// ```
+/// use std::time::Duration;
+/// sprout::run(async {
+///     let late = sprout::timeout(Duration::from_millis(1), std::future::pending::<()>()).await;
+///     let error: std::io::Error = late.unwrap_err().into(); // kind TimedOut
+///     assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Elapsed;
 
@@ -233,6 +267,18 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// When ticks are missed (the task was busy for several periods), the next tick is one period
 /// after the late one: missed ticks are skipped, not delivered in a burst.
+///
+/// ```
+/// use std::time::Duration;
+/// sprout::run(async {
+///     let mut ticks = 0;
+///     let mut every = sprout::interval(Duration::from_millis(1));
+///     while ticks < 3 {
+///         every.tick().await;
+///         ticks += 1;
+///     }
+/// });
+/// ```
 #[derive(Debug)]
 pub struct Interval {
     /// Time between ticks.
@@ -245,11 +291,29 @@ pub struct Interval {
 
 impl Interval {
     /// Waits for the next tick and returns the instant it was due.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// sprout::run(async {
+    ///     let mut every = sprout::interval(Duration::from_millis(2));
+    ///     let first = every.tick().await; // at once
+    ///     let second = every.tick().await;
+    ///     assert!(second >= first + Duration::from_millis(2));
+    /// });
+    /// ```
     pub async fn tick(&mut self) -> Instant {
         futures_lite::future::poll_fn(|cx| self.poll_tick(cx)).await
     }
 
     /// Polls for the next tick; `Ready(instant it was due)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// sprout::run(async {
+    ///     let mut every = sprout::interval(Duration::from_millis(1));
+    ///     futures_lite::future::poll_fn(|cx| every.poll_tick(cx)).await;
+    /// });
+    /// ```
     pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
         if Pin::new(&mut self.sleep).poll(cx).is_pending() {
             return Poll::Pending;
@@ -266,6 +330,12 @@ impl Interval {
     }
 
     /// The time between ticks.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let every = sprout::interval(Duration::from_millis(250));
+    /// assert_eq!(every.period(), Duration::from_millis(250));
+    /// ```
     pub fn period(&self) -> Duration {
         self.period
     }

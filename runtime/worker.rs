@@ -17,6 +17,11 @@
 //!   the cooperative budget (`coop.rs`) the delay before a ready timer or socket is noticed is
 //!   bounded by `MAINTENANCE_INTERVAL × BUDGET` operations.
 //! - I2: a worker lists itself as idle before its final look for work (I1 of park.rs).
+//! - I3: a worker never parks with a task in its own LIFO slot or deferred list: `next_task`
+//!   looks at the slot after anything that can fill it, and `park` checks both again. (A
+//!   maintenance poll that filled the slot after it had been checked once stranded a task
+//!   while the worker slept in epoll: found by the echo benchmark as a server that stopped
+//!   answering its only client.)
 //!
 //! Read next: `reactor.rs` (what a parked worker waits in).
 
@@ -77,6 +82,15 @@ impl Worker {
         self.tick = self.tick.wrapping_add(1);
         let shared = &*self.shared;
         let own = &shared.workers[self.index];
+        // Maintenance first: its reactor poll may put a woken task in the LIFO slot, which must
+        // be looked at *after* it (I3 below).
+        if self.tick % MAINTENANCE_INTERVAL == 0 {
+            shared.reactor.poll_without_blocking();
+            self.requeue_deferred(); // I2 of defer.rs
+            if let Some(task) = shared.injector.pop() {
+                return Some(task);
+            }
+        }
         if let Some(task) = lifo::take() {
             if self.lifo_runs < MAX_LIFO_RUNS {
                 self.lifo_runs += 1;
@@ -85,13 +99,6 @@ impl Worker {
             shared.push_local(self.index, task); // I2 of lifo.rs: the queue's turn.
         }
         self.lifo_runs = 0;
-        if self.tick % MAINTENANCE_INTERVAL == 0 {
-            shared.reactor.poll_without_blocking();
-            self.requeue_deferred(); // I2 of defer.rs
-            if let Some(task) = shared.injector.pop() {
-                return Some(task);
-            }
-        }
         // Alternate which of our two queues goes first, so a task that keeps yielding in one
         // cannot starve the other.
         let pop_local = || own.local.pop();
@@ -153,7 +160,8 @@ impl Worker {
     pub(crate) fn park(&mut self) {
         let shared = &*self.shared;
         shared.idle.announce(self.index); // I2
-        if shared.has_work_for(self.index) {
+        let own_slots_busy = lifo::is_occupied() || !defer::is_empty(); // I3
+        if own_slots_busy || shared.has_work_for(self.index) {
             shared.idle.withdraw(self.index);
             return;
         }

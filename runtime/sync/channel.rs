@@ -116,26 +116,73 @@ impl<T> ChanState<T> {
 }
 
 /// The sending end. Cloneable; the channel closes for receivers when the last one drops.
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::unbounded();
+///     let tx2 = tx.clone(); // many producers
+///     tx.send(1).await.unwrap();
+///     tx2.send(2).await.unwrap();
+///     assert_eq!((rx.recv().await, rx.recv().await), (Ok(1), Ok(2)));
+/// });
+/// ```
 pub struct Sender<T> {
     /// The channel.
     chan: Arc<Chan<T>>,
 }
 
 /// The receiving end. Cloneable; each value goes to exactly one receiver.
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::unbounded();
+///     let rx2 = rx.clone(); // many consumers: each value goes to one of them
+///     tx.send("once").await.unwrap();
+///     drop(tx);
+///     let got = rx.recv().await.ok().or(rx2.recv().await.ok());
+///     assert_eq!(got, Some("once"));
+/// });
+/// ```
 pub struct Receiver<T> {
     /// The channel.
     chan: Arc<Chan<T>>,
 }
 
 /// `send` failed because every `Receiver` is gone; the value is handed back.
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::channel(1);
+///     drop(rx);
+///     let sprout::sync::SendError(value) = tx.send(9).await.unwrap_err();
+///     assert_eq!(value, 9);
+/// });
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
 /// `recv` failed because every `Sender` is gone and the queue is empty.
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::channel::<u8>(1);
+///     drop(tx);
+///     assert_eq!(rx.recv().await, Err(sprout::sync::RecvError));
+/// });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecvError;
 
 /// Why `try_send` did not send.
+///
+/// ```
+/// use sprout::sync::TrySendError;
+/// let (tx, rx) = sprout::sync::channel(1);
+/// tx.try_send(1).unwrap();
+/// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
+/// drop(rx);
+/// assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TrySendError<T> {
     /// The channel is full; the value is handed back.
@@ -145,6 +192,14 @@ pub enum TrySendError<T> {
 }
 
 /// Why `try_recv` received nothing.
+///
+/// ```
+/// use sprout::sync::TryRecvError;
+/// let (tx, rx) = sprout::sync::channel::<u8>(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TryRecvError {
     /// The queue is empty, but senders remain.
@@ -155,6 +210,17 @@ pub enum TryRecvError {
 
 impl<T> Sender<T> {
     /// Sends `value`, waiting while a bounded channel is full.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (tx, rx) = sprout::sync::channel(1);
+    ///     tx.send("first").await.unwrap(); // fits
+    ///     let second = sprout::spawn(async move { tx.send("second").await }); // waits for room
+    ///     assert_eq!(rx.recv().await.unwrap(), "first");
+    ///     second.await.unwrap().unwrap();
+    ///     assert_eq!(rx.recv().await.unwrap(), "second");
+    /// });
+    /// ```
     pub fn send(&self, value: T) -> Send<'_, T> {
         Send {
             sender: self,
@@ -164,6 +230,12 @@ impl<T> Sender<T> {
     }
 
     /// Sends `value` if there is room right now.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::channel(2);
+    /// tx.try_send('a').unwrap();
+    /// assert_eq!(rx.try_recv(), Ok('a'));
+    /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let mut state = lock(&self.chan.state);
         if state.receivers == 0 {
@@ -180,16 +252,34 @@ impl<T> Sender<T> {
     }
 
     /// Values waiting in the channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = sprout::sync::unbounded();
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         lock(&self.chan.state).queue.len()
     }
 
     /// `true` if no value is waiting.
+    ///
+    /// ```
+    /// let (tx, _rx) = sprout::sync::unbounded::<u8>();
+    /// assert!(tx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// `true` if every `Receiver` is gone.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::unbounded::<u8>();
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         lock(&self.chan.state).receivers == 0
     }
@@ -198,6 +288,14 @@ impl<T> Sender<T> {
 impl<T> Receiver<T> {
     /// Receives the next value, waiting for one. `Err(RecvError)` once the channel is empty
     /// and every `Sender` is gone.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (tx, rx) = sprout::sync::unbounded();
+    ///     sprout::spawn(async move { tx.send(42).await.unwrap() }).detach();
+    ///     assert_eq!(rx.recv().await, Ok(42));
+    /// });
+    /// ```
     pub fn recv(&self) -> Recv<'_, T> {
         Recv {
             receiver: self,
@@ -206,6 +304,12 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value if one is waiting.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::unbounded();
+    /// tx.try_send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         let mut state = lock(&self.chan.state);
         match state.queue.pop_front() {
@@ -221,17 +325,38 @@ impl<T> Receiver<T> {
     }
 
     /// Values waiting in the channel.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::unbounded();
+    /// tx.try_send(1).unwrap();
+    /// tx.try_send(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         lock(&self.chan.state).queue.len()
     }
 
     /// `true` if no value is waiting.
+    ///
+    /// ```
+    /// let (_tx, rx) = sprout::sync::unbounded::<u8>();
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
 /// The future returned by [`Sender::send`].
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::unbounded();
+///     let sending: sprout::sync::Send<'_, i32> = tx.send(1);
+///     sending.await.unwrap();
+///     assert_eq!(rx.recv().await, Ok(1));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Send<'a, T> {
     /// The sending end.
@@ -290,6 +415,15 @@ impl<T> Drop for Send<'_, T> {
 }
 
 /// The future returned by [`Receiver::recv`].
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::unbounded();
+///     tx.try_send(1).unwrap();
+///     let receiving: sprout::sync::Recv<'_, i32> = rx.recv();
+///     assert_eq!(receiving.await, Ok(1));
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 pub struct Recv<'a, T> {
     /// The receiving end.

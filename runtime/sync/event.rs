@@ -54,11 +54,22 @@ struct EventState {
 
 impl Event {
     /// A cleared event.
+    ///
+    /// ```
+    /// let event = sprout::sync::Event::new();
+    /// assert!(!event.is_set());
+    /// ```
     pub fn new() -> Event {
         Event::default()
     }
 
     /// Sets the flag and wakes every waiting task. Later `wait`s complete at once.
+    ///
+    /// ```
+    /// let event = sprout::sync::Event::new();
+    /// event.set();
+    /// assert!(event.is_set());
+    /// ```
     pub fn set(&self) {
         let mut state = lock(&self.state);
         state.set = true;
@@ -68,16 +79,36 @@ impl Event {
     }
 
     /// Clears the flag; later `wait`s wait for the next `set`.
+    ///
+    /// ```
+    /// let event = sprout::sync::Event::new();
+    /// event.set();
+    /// event.clear();
+    /// assert!(!event.is_set());
+    /// ```
     pub fn clear(&self) {
         lock(&self.state).set = false;
     }
 
     /// `true` if the flag is set.
+    ///
+    /// ```
+    /// let event = sprout::sync::Event::new();
+    /// assert!(!event.is_set());
+    /// ```
     pub fn is_set(&self) -> bool {
         lock(&self.state).set
     }
 
     /// Waits until the flag is set (at once, if it is).
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let event = sprout::sync::Event::new();
+    ///     event.set();
+    ///     event.wait().await; // already set: completes at once
+    /// });
+    /// ```
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {
             event: self,
@@ -95,6 +126,15 @@ impl std::fmt::Debug for Event {
 }
 
 /// The future returned by [`Event::wait`].
+///
+/// ```
+/// sprout::run(async {
+///     let event = sprout::sync::Event::new();
+///     let waiting: sprout::sync::EventWait<'_> = event.wait();
+///     event.set();
+///     waiting.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct EventWait<'a> {

@@ -57,12 +57,28 @@ struct Slot<T> {
 }
 
 /// The sending end of a [`oneshot`].
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::oneshot::<&str>();
+///     drop(tx); // never sent
+///     assert!(rx.await.is_err());
+/// });
+/// ```
 pub struct OneshotSender<T> {
     /// The shared slot.
     slot: Arc<Mutex<Slot<T>>>,
 }
 
 /// The receiving end of a [`oneshot`]; a future of the value.
+///
+/// ```
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::oneshot();
+///     tx.send(3).unwrap();
+///     assert_eq!(rx.await, Ok(3));
+/// });
+/// ```
 pub struct OneshotReceiver<T> {
     /// The shared slot.
     slot: Arc<Mutex<Slot<T>>>,
@@ -70,6 +86,12 @@ pub struct OneshotReceiver<T> {
 
 impl<T> OneshotSender<T> {
     /// Sends the value; hands it back if the receiver is gone.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::oneshot();
+    /// drop(rx);
+    /// assert_eq!(tx.send("lost"), Err("lost"));
+    /// ```
     pub fn send(self, value: T) -> Result<(), T> {
         let mut slot = lock(&self.slot);
         if slot.receiver_gone {
@@ -81,6 +103,13 @@ impl<T> OneshotSender<T> {
     }
 
     /// `true` if the receiver is gone, so a `send` would fail.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::oneshot::<u8>();
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         lock(&self.slot).receiver_gone
     }
@@ -98,6 +127,14 @@ impl<T> Drop for OneshotSender<T> {
 
 impl<T> OneshotReceiver<T> {
     /// The value if it has been sent.
+    ///
+    /// ```
+    /// use sprout::sync::TryRecvError;
+    /// let (tx, mut rx) = sprout::sync::oneshot();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut slot = lock(&self.slot);
         match slot.value.take() {

@@ -60,6 +60,11 @@ struct SemaphoreState {
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
+    ///
+    /// ```
+    /// let pool = sprout::sync::Semaphore::new(3);
+    /// assert_eq!(pool.available_permits(), 3);
+    /// ```
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {
             state: Mutex::new(SemaphoreState {
@@ -70,11 +75,23 @@ impl Semaphore {
     }
 
     /// Permits free right now.
+    ///
+    /// ```
+    /// let pool = sprout::sync::Semaphore::new(1);
+    /// let _permit = pool.try_acquire().unwrap();
+    /// assert_eq!(pool.available_permits(), 0);
+    /// ```
     pub fn available_permits(&self) -> usize {
         lock(&self.state).permits
     }
 
     /// Adds `count` permits, waking as many waiters.
+    ///
+    /// ```
+    /// let pool = sprout::sync::Semaphore::new(0);
+    /// pool.add_permits(2);
+    /// assert_eq!(pool.available_permits(), 2);
+    /// ```
     pub fn add_permits(&self, count: usize) {
         let mut state = lock(&self.state);
         state.permits += count;
@@ -86,6 +103,17 @@ impl Semaphore {
     }
 
     /// Waits for a permit; it is returned when the guard drops.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let pool = sprout::sync::Semaphore::new(1);
+    ///     {
+    ///         let _permit = pool.acquire().await;
+    ///         assert_eq!(pool.available_permits(), 0);
+    ///     } // returned here
+    ///     assert_eq!(pool.available_permits(), 1);
+    /// });
+    /// ```
     pub fn acquire(&self) -> Acquire<'_> {
         Acquire {
             semaphore: self,
@@ -94,6 +122,13 @@ impl Semaphore {
     }
 
     /// Takes a permit if one is free and nobody is waiting.
+    ///
+    /// ```
+    /// let pool = sprout::sync::Semaphore::new(1);
+    /// let first = pool.try_acquire();
+    /// assert!(first.is_some());
+    /// assert!(pool.try_acquire().is_none());
+    /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         let mut state = lock(&self.state);
         if state.permits > 0 && state.waiters.is_empty() {
@@ -105,6 +140,19 @@ impl Semaphore {
     }
 
     /// Waits for a permit that owns a reference to the semaphore, so it can move into a task.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// sprout::run(async {
+    ///     let pool = Arc::new(sprout::sync::Semaphore::new(1));
+    ///     let permit = pool.clone().acquire_owned().await;
+    ///     let task = sprout::spawn(async move {
+    ///         let _permit = permit; // held by the task, released when it ends
+    ///     });
+    ///     task.await.unwrap();
+    ///     assert_eq!(pool.available_permits(), 1);
+    /// });
+    /// ```
     pub async fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
         self.acquire().await.forget();
         OwnedSemaphorePermit { semaphore: self }
@@ -142,6 +190,14 @@ impl std::fmt::Debug for Semaphore {
 }
 
 /// The future returned by [`Semaphore::acquire`].
+///
+/// ```
+/// sprout::run(async {
+///     let pool = sprout::sync::Semaphore::new(1);
+///     let acquiring: sprout::sync::Acquire<'_> = pool.acquire();
+///     let _permit = acquiring.await;
+/// });
+/// ```
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct Acquire<'a> {
@@ -180,6 +236,13 @@ impl Drop for Acquire<'_> {
 }
 
 /// A permit borrowed from a [`Semaphore`]; returned when dropped.
+///
+/// ```
+/// let pool = sprout::sync::Semaphore::new(1);
+/// let permit: sprout::sync::SemaphorePermit<'_> = pool.try_acquire().unwrap();
+/// drop(permit);
+/// assert_eq!(pool.available_permits(), 1);
+/// ```
 #[must_use = "the permit is returned as soon as it is dropped"]
 #[derive(Debug)]
 pub struct SemaphorePermit<'a> {
@@ -189,6 +252,12 @@ pub struct SemaphorePermit<'a> {
 
 impl SemaphorePermit<'_> {
     /// Keeps the permit out of the semaphore for good.
+    ///
+    /// ```
+    /// let pool = sprout::sync::Semaphore::new(1);
+    /// pool.try_acquire().unwrap().forget();
+    /// assert_eq!(pool.available_permits(), 0);
+    /// ```
     pub fn forget(self) {
         std::mem::forget(self);
     }
@@ -201,6 +270,17 @@ impl Drop for SemaphorePermit<'_> {
 }
 
 /// A permit that keeps its [`Semaphore`] alive; returned when dropped.
+///
+/// ```
+/// use std::sync::Arc;
+/// sprout::run(async {
+///     let pool = Arc::new(sprout::sync::Semaphore::new(2));
+///     let permit: sprout::sync::OwnedSemaphorePermit = pool.clone().acquire_owned().await;
+///     assert_eq!(pool.available_permits(), 1);
+///     drop(permit);
+///     assert_eq!(pool.available_permits(), 2);
+/// });
+/// ```
 #[must_use = "the permit is returned as soon as it is dropped"]
 #[derive(Debug)]
 pub struct OwnedSemaphorePermit {

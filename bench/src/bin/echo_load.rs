@@ -175,9 +175,14 @@ fn pingpong(
     }
     let deadline = start + Duration::from_secs_f64(secs);
     let mut events = Events::new();
+    let (mut waits, mut empty_waits) = (0u64, 0u64);
     while Instant::now() < deadline {
         events.clear();
         poller.wait(&mut events, Some(Duration::from_millis(50)))?;
+        waits += 1;
+        if events.is_empty() {
+            empty_waits += 1;
+        }
         for event in events.iter() {
             if event.key == bulk_key {
                 if let Some(bulk) = &mut bulk {
@@ -239,6 +244,11 @@ fn pingpong(
     if let Some(bulk) = &bulk {
         print!(" bulk_mbps={:.0}", bulk.echoed as f64 / elapsed / 1e6);
     }
+    let measured: u64 = latencies.iter().map(|&l| u64::from(l)).sum();
+    print!(
+        " in_round_trips={:.2} waits={waits} empty_waits={empty_waits}",
+        measured as f64 / 1e6 / elapsed
+    );
     println!();
     Ok(())
 }
