@@ -246,7 +246,12 @@ fn print_table(
         .0
     };
     let (tokio, epoll) = (reference("tokio"), reference("epoll"));
-    println!("| server | round trips/s: median (min – max) | ÷ tokio | ÷ epoll | p50 µs | p99 µs | server CPU µs per round trip | errors |{}", if shakespeare { " bulk MB/s |" } else { "" });
+    let (first, second) = if results.contains_key("tokio") {
+        ("÷ tokio", "÷ epoll")
+    } else {
+        ("÷ sprout", "÷ sprout")
+    };
+    println!("| server | round trips/s: median (min – max) | {first} | {second} | p50 µs | p99 µs | server CPU µs per round trip | errors |{}", if shakespeare { " bulk MB/s |" } else { "" });
     println!(
         "|--------|------------------:|-----:|-----:|------:|------:|------:|------:|{}",
         if shakespeare { "------:|" } else { "" }
