@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p sprout-bench --bin runtime_bench             # the whole table
 //! cargo run --release -p sprout-bench --bin runtime_bench -- --rounds 3
+//! cargo run --release -p sprout-bench --bin runtime_bench -- --rounds 10 --only pingpong
 //! ```
 //!
 //! Three measurements, each in a fresh process pinned with `taskset -c 0`, the contenders
@@ -44,7 +45,7 @@ fn main() {
     let rounds: usize = flag(&args, "--rounds")
         .and_then(|r| r.parse().ok())
         .unwrap_or(2);
-    orchestrate(rounds);
+    orchestrate(rounds, flag(&args, "--only"));
 }
 
 /// The value after `name` in `args`.
@@ -55,10 +56,13 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 }
 
 /// Runs every case for every runtime `rounds` times, alternating, and prints the table.
-fn orchestrate(rounds: usize) {
+fn orchestrate(rounds: usize, only: Option<String>) {
     let exe = std::env::current_exe().expect("own path");
     println!("runtime_bench: {rounds} rounds, each measurement in a fresh process on CPU 0");
     for (case, unit) in CASES {
+        if only.as_deref().is_some_and(|o| o != case) {
+            continue;
+        }
         let mut samples: Vec<Vec<f64>> = vec![Vec::new(); RUNTIMES.len()];
         for _ in 0..rounds {
             for (index, runtime) in RUNTIMES.iter().enumerate() {
