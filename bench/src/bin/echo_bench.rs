@@ -75,16 +75,11 @@ const SCENARIOS: [Scenario; 6] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let value = sprout_bench::flag;
     let rounds: usize = value("--rounds").map_or(2, |v| v.parse().expect("--rounds"));
     let secs: String = value("--secs").unwrap_or_else(|| "5".into());
     let only: Option<String> = value("--only");
-    let lecture = args.iter().any(|a| a == "--lecture");
+    let lecture = sprout_bench::switch("--lecture");
     let (contenders, scenarios): (&[&str], &[Scenario]) = if lecture {
         (&["sprout", "select", "threads"], &LECTURE)
     } else {

@@ -42,12 +42,7 @@ struct Bulk {
 }
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let value = sprout_bench::flag;
     let addr: SocketAddr = value("--addr")
         .expect("--addr")
         .parse()

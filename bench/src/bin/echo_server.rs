@@ -18,12 +18,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 const BUFFER: usize = 64 * 1024;
 
 fn main() -> io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1).cloned())
-    };
+    let value = sprout_bench::flag;
     let kind = value("--kind").unwrap_or_else(|| "epoll".into());
     let addr: SocketAddr = value("--addr")
         .unwrap_or_else(|| "127.0.0.1:0".into())

@@ -37,22 +37,17 @@ const CASES: [(&str, &str); 3] = [
 ];
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if let (Some(case), Some(runtime)) = (flag(&args, "--case"), flag(&args, "--runtime")) {
+    if let (Some(case), Some(runtime)) = (
+        sprout_bench::flag("--case"),
+        sprout_bench::flag("--runtime"),
+    ) {
         println!("{}", measure(&case, &runtime));
         return;
     }
-    let rounds: usize = flag(&args, "--rounds")
+    let rounds: usize = sprout_bench::flag("--rounds")
         .and_then(|r| r.parse().ok())
         .unwrap_or(2);
-    orchestrate(rounds, flag(&args, "--only"));
-}
-
-/// The value after `name` in `args`.
-fn flag(args: &[String], name: &str) -> Option<String> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
+    orchestrate(rounds, sprout_bench::flag("--only"));
 }
 
 /// Runs every case for every runtime `rounds` times, alternating, and prints the table.
