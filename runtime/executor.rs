@@ -19,9 +19,10 @@
 //! FIFO queue per worker serves everyone in arrival order. A wake-up on a worker pushes onto that
 //! worker's own local queue: the task runs where its data is warm in cache.
 //!
-//! Every live task is also in the **registry**, a few mutex-guarded slabs, so that shutdown can
-//! drop the futures of tasks that are waiting on something (and would otherwise be kept alive
-//! only by their own wakers, a reference cycle through the reactor).
+//! A task that has returned `Pending` at least once is also in the **registry**, a few
+//! mutex-guarded slabs, so that shutdown can drop the futures of tasks that are waiting on
+//! something (and would otherwise be kept alive only by their own wakers, a reference cycle
+//! through the reactor). Tasks that finish in their first poll never touch it.
 //!
 //! Invariants:
 //! - I1: a `Runnable` pushed after shutdown began is dropped, not queued; nothing runs after
@@ -53,7 +54,7 @@ use super::task::{lock, Header, Runnable, Schedulable, TaskCell};
 
 /// The state all workers of one runtime share.
 pub(crate) struct Shared {
-    /// Tasks pushed from outside the workers, and the overflow of local queues.
+    /// Tasks spawned or woken from threads that are not workers of this runtime.
     pub(crate) injector: SegQueue<Runnable>,
     /// One entry per worker, indexed by worker number; worker 0 is the `block_on` thread.
     pub(crate) workers: Box<[WorkerQueues]>,
