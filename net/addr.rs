@@ -15,6 +15,17 @@ use std::net::{IpAddr, SocketAddr};
 
 /// Types that name one or more socket addresses, like [`std::net::ToSocketAddrs`], resolved
 /// without blocking the worker. Implemented for the same types std accepts.
+///
+/// ```
+/// use sprout::net::TcpListener;
+/// sprout::run(async {
+///     // A literal is parsed on the spot; a name ("localhost:0") is looked up on the blocking pool.
+///     let by_literal = TcpListener::bind("127.0.0.1:0").await?;
+///     let by_name = TcpListener::bind(("localhost", 0)).await?;
+///     assert!(by_literal.local_addr()?.port() > 0 && by_name.local_addr()?.port() > 0);
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 pub trait ToSocketAddrs {
     /// The addresses, either known now or to be looked up.
     #[doc(hidden)]
@@ -22,6 +33,11 @@ pub trait ToSocketAddrs {
 }
 
 /// What a [`ToSocketAddrs`] value turns into before any lookup.
+///
+/// ```
+/// // Internal to `ToSocketAddrs`; hidden from the docs.
+/// let _ = std::mem::size_of::<sprout::net::Resolution>();
+/// ```
 #[doc(hidden)]
 #[derive(Debug)]
 pub enum Resolution {

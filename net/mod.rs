@@ -40,6 +40,8 @@ mod tcp;
 mod udp;
 mod unix;
 
+#[doc(hidden)]
+pub use addr::Resolution;
 pub use addr::ToSocketAddrs;
 pub use server::{HandlerResult, StopHandle, StreamServer, ACCEPT_BATCH, DEFAULT_GRACE_PERIOD};
 pub use signal::{shutdown_signal, ShutdownSignal};

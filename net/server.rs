@@ -44,15 +44,29 @@ use crate::runtime::sync::{Event, OwnedSemaphorePermit, Semaphore};
 use crate::JoinHandle;
 
 /// Accepts in a row before the accept loop yields to other tasks.
+///
+/// ```
+/// assert_eq!(sprout::net::ACCEPT_BATCH, 64);
+/// ```
 pub const ACCEPT_BATCH: usize = 64;
 /// First back-off after running out of file descriptors (gevent uses the same).
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
 /// Longest back-off while out of file descriptors.
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// Default time in-flight handlers get to finish after a stop.
+///
+/// ```
+/// assert_eq!(sprout::net::DEFAULT_GRACE_PERIOD, std::time::Duration::from_secs(10));
+/// ```
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 /// What a handler may return: `()` or `Result<(), E>` with a printable error.
+///
+/// ```
+/// use sprout::net::HandlerResult;
+/// assert_eq!(().into_error(), None);
+/// assert_eq!(Err::<(), _>("bad request").into_error(), Some("bad request".to_string()));
+/// ```
 pub trait HandlerResult: Send + 'static {
     /// The error to report, if any.
     fn into_error(self) -> Option<String>;
@@ -130,6 +144,14 @@ impl<H> std::fmt::Debug for StreamServer<H> {
 }
 
 /// Stops a [`StreamServer`] from anywhere (another task, another thread). Cloneable.
+///
+/// ```
+/// use sprout::net::StopHandle;
+/// let stop = StopHandle::default();
+/// let for_another_thread = stop.clone();
+/// std::thread::spawn(move || for_another_thread.stop()).join().unwrap();
+/// assert!(stop.is_stopped());
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct StopHandle {
     /// Set once, by `stop`.
@@ -138,11 +160,21 @@ pub struct StopHandle {
 
 impl StopHandle {
     /// Asks the server to stop: it stops accepting at once and drains its handlers.
+    ///
+    /// ```
+    /// let stop = sprout::net::StopHandle::default();
+    /// stop.stop();
+    /// assert!(stop.is_stopped());
+    /// ```
     pub fn stop(&self) {
         self.stopped.set();
     }
 
     /// `true` once `stop` was called.
+    ///
+    /// ```
+    /// assert!(!sprout::net::StopHandle::default().is_stopped());
+    /// ```
     pub fn is_stopped(&self) -> bool {
         self.stopped.is_set()
     }
@@ -155,6 +187,15 @@ where
     R: HandlerResult,
 {
     /// Binds a listener to `addr` (port 0 picks a free port) for `handler`.
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     let server = StreamServer::bind("127.0.0.1:0", |_stream: TcpStream, _peer| async {}).await?;
+    ///     assert!(server.local_addr()?.port() > 0);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs, handler: H) -> io::Result<StreamServer<H>> {
         Ok(StreamServer::from_listener(
             TcpListener::bind(addr).await?,
@@ -163,6 +204,17 @@ where
     }
 
     /// Serves on an existing listener.
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let server = StreamServer::from_listener(listener, |_s: TcpStream, _p| async {});
+    ///     assert_eq!(server.local_addr()?, addr);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn from_listener(listener: TcpListener, handler: H) -> StreamServer<H> {
         StreamServer {
             listener,
@@ -175,35 +227,107 @@ where
     }
 
     /// Runs at most `limit` handlers at once; further clients wait in the listen backlog.
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     // gevent's StreamServer(..., spawn=Pool(100)).
+    ///     let _server = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _p| async {})
+    ///         .await?
+    ///         .max_connections(100);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = Some(limit.max(1));
         self
     }
 
     /// How long in-flight handlers get to finish after a stop (default 10 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     let _server = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _p| async {})
+    ///         .await?
+    ///         .grace_period(Duration::from_secs(2));
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn grace_period(mut self, grace: Duration) -> Self {
         self.grace_period = grace;
         self
     }
 
     /// Whether Ctrl-C and SIGTERM stop the server (default: yes).
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     // Tests and embedded servers stop through a StopHandle instead of Ctrl-C.
+    ///     let _server = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _p| async {})
+    ///         .await?
+    ///         .handle_signals(false);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn handle_signals(mut self, on: bool) -> Self {
         self.handle_signals = on;
         self
     }
 
     /// The address the server listens on.
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     let server = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _p| async {}).await?;
+    ///     println!("serving on {}", server.local_addr()?); // port 0 became a real port
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
     /// A handle that stops this server.
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     let server = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _p| async {})
+    ///         .await?
+    ///         .handle_signals(false);
+    ///     let stop = server.stop_handle();
+    ///     stop.stop(); // before it even starts: serve_forever returns at once
+    ///     server.serve_forever().await
+    /// }).unwrap();
+    /// ```
     pub fn stop_handle(&self) -> StopHandle {
         self.stop.clone()
     }
 
     /// Accepts and serves connections until stopped, then stops gracefully. Returns when every
     /// handler has finished or been cancelled.
+    ///
+    /// ```
+    /// use sprout::net::{StreamServer, TcpStream};
+    /// sprout::run(async {
+    ///     let server = StreamServer::bind("127.0.0.1:0", |stream: TcpStream, _peer| async move {
+    ///         stream.write_all(b"hello\n").await
+    ///     })
+    ///     .await?
+    ///     .handle_signals(false);
+    ///     let (addr, stop) = (server.local_addr()?, server.stop_handle());
+    ///     let serving = sprout::spawn(server.serve_forever());
+    ///     let mut greeting = Vec::new();
+    ///     TcpStream::connect(addr).await?.read_to_end(&mut greeting).await?;
+    ///     assert_eq!(greeting, b"hello\n");
+    ///     stop.stop();
+    ///     serving.await.unwrap()
+    /// }).unwrap();
+    /// ```
     pub async fn serve_forever(self) -> io::Result<()> {
         let signals = if self.handle_signals {
             Some(shutdown_signal()?)

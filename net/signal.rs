@@ -28,6 +28,14 @@ use signal_hook::SigId;
 use crate::Async;
 
 /// A registration for SIGINT and SIGTERM; [`ShutdownSignal::recv`] waits for either.
+///
+/// ```
+/// sprout::run(async {
+///     let signals: sprout::net::ShutdownSignal = sprout::net::shutdown_signal()?;
+///     drop(signals); // Ctrl-C terminates the process again
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct ShutdownSignal {
     /// The read end of the self-pipe.
@@ -42,6 +50,17 @@ pub struct ShutdownSignal {
 ///
 /// # Panics
 /// When called outside a sprout runtime.
+///
+/// ```
+/// use std::time::Duration;
+/// sprout::run(async {
+///     let signals = sprout::net::shutdown_signal()?;
+///     // Wait for Ctrl-C, or here for 10 ms, whichever comes first.
+///     let outcome = sprout::timeout(Duration::from_millis(10), signals.recv()).await;
+///     assert!(outcome.is_err(), "nobody pressed Ctrl-C");
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 pub fn shutdown_signal() -> io::Result<ShutdownSignal> {
     let (reader, writer) = StdUnixStream::pair()?;
     reader.set_nonblocking(true)?;
@@ -68,6 +87,15 @@ pub fn shutdown_signal() -> io::Result<ShutdownSignal> {
 
 impl ShutdownSignal {
     /// Waits until SIGINT or SIGTERM arrives (at once if one arrived since the last call).
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let signals = sprout::net::shutdown_signal()?;
+    ///     let waiter = sprout::spawn(async move { signals.recv().await });
+    ///     waiter.cancel(); // a real program would await it instead
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn recv(&self) -> io::Result<()> {
         let mut byte = [0u8; 1];
         self.reader

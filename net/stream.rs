@@ -34,6 +34,16 @@ use futures_lite::io::{AsyncRead, AsyncWrite};
 use crate::Async;
 
 /// A std stream socket type that `ByteStream` can wrap: the three non-blocking calls it makes.
+///
+/// ```
+/// use sprout::net::{ByteStream, StreamSocket};
+/// fn takes_any_stream<T: StreamSocket>(_stream: &ByteStream<T>) {}
+/// sprout::run(async {
+///     let (a, _b) = sprout::net::UnixStream::pair()?;
+///     takes_any_stream(&a);
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 pub trait StreamSocket: AsFd + Send + Sync + 'static {
     /// One non-blocking `read(2)`.
     fn read_bytes(&self, buf: &mut [u8]) -> io::Result<usize>;
@@ -73,6 +83,17 @@ macro_rules! stream_socket {
 stream_socket!(std::net::TcpStream, std::os::unix::net::UnixStream);
 
 /// An async byte stream over a std socket type; see `TcpStream` and `UnixStream`.
+///
+/// ```
+/// sprout::run(async {
+///     let (a, b) = sprout::net::UnixStream::pair()?; // a ByteStream<std::os::unix::net::UnixStream>
+///     a.write_all(b"same API as TcpStream").await?;
+///     let mut buf = [0u8; 21];
+///     b.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"same API as TcpStream");
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 pub struct ByteStream<T: StreamSocket> {
     /// The registered socket, shared by all clones (I1).
     io: Arc<Async<T>>,
@@ -88,6 +109,16 @@ impl<T: StreamSocket> ByteStream<T> {
     ///
     /// # Panics
     /// When called outside a sprout runtime.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let std_stream = std::net::TcpStream::connect(listener.local_addr()?)?;
+    ///     let stream = sprout::net::TcpStream::from_std(std_stream)?;
+    ///     assert!(stream.peer_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn from_std(socket: T) -> io::Result<Self> {
         socket.set_nonblocking_mode()?;
         Ok(Self::from_async(Async::new(socket)?))
@@ -100,6 +131,18 @@ impl<T: StreamSocket> ByteStream<T> {
 
     /// Deregisters the socket and returns the std one (still non-blocking). Fails if other
     /// clones of this stream are alive, since they still use the registration.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, _b) = sprout::net::UnixStream::pair()?;
+    ///     let other_handle = a.clone();
+    ///     assert!(a.clone().into_std().is_err(), "other clones are alive");
+    ///     drop(other_handle);
+    ///     let plain: std::os::unix::net::UnixStream = a.into_std()?;
+    ///     assert!(plain.peer_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<T> {
         match Arc::try_unwrap(self.io) {
             Ok(io) => io.into_inner(),
@@ -110,16 +153,45 @@ impl<T: StreamSocket> ByteStream<T> {
     }
 
     /// The std socket, for calls that need no waiting.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, _b) = sprout::net::UnixStream::pair()?;
+    ///     let std_socket: &std::os::unix::net::UnixStream = a.get_ref();
+    ///     assert!(std_socket.peer_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn get_ref(&self) -> &T {
         self.io.get_ref()
     }
 
     /// Reads some bytes into `buf`; `Ok(0)` means the peer closed its write half (EOF).
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, b) = sprout::net::UnixStream::pair()?;
+    ///     a.write_all(b"hi").await?;
+    ///     let mut buf = [0u8; 16];
+    ///     let n = b.read(&mut buf).await?; // waits until something arrives
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         futures_lite::future::poll_fn(|cx| self.poll_read_some(cx, buf)).await
     }
 
     /// Writes some of `buf`; returns how many bytes were written.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, _b) = sprout::net::UnixStream::pair()?;
+    ///     let n = a.write(b"partial writes are possible").await?;
+    ///     assert!(n > 0);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         futures_lite::future::poll_fn(|cx| self.poll_write_some(cx, buf)).await
     }
@@ -138,6 +210,18 @@ impl<T: StreamSocket> ByteStream<T> {
     }
 
     /// Writes all of `buf`, waiting for room in the socket buffer as needed.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, b) = sprout::net::UnixStream::pair()?;
+    ///     let big = vec![7u8; 1 << 20]; // larger than the socket buffer: write_all waits for room
+    ///     let writer = sprout::spawn(async move { a.write_all(&big).await });
+    ///     let mut got = vec![0u8; 1 << 20];
+    ///     b.read_exact(&mut got).await?;
+    ///     writer.await.unwrap()?;
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.write(buf).await? {
@@ -149,6 +233,17 @@ impl<T: StreamSocket> ByteStream<T> {
     }
 
     /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, b) = sprout::net::UnixStream::pair()?;
+    ///     a.write_all(b"12345678").await?;
+    ///     let mut header = [0u8; 4];
+    ///     b.read_exact(&mut header).await?;
+    ///     assert_eq!(&header, b"1234");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn read_exact(&self, mut buf: &mut [u8]) -> io::Result<()> {
         while !buf.is_empty() {
             match self.read(buf).await? {
@@ -160,6 +255,18 @@ impl<T: StreamSocket> ByteStream<T> {
     }
 
     /// Reads until EOF, appending to `buf`; returns how many bytes were read.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, b) = sprout::net::UnixStream::pair()?;
+    ///     a.write_all(b"all of it").await?;
+    ///     drop(a); // EOF
+    ///     let mut text = Vec::new();
+    ///     b.read_to_end(&mut text).await?;
+    ///     assert_eq!(text, b"all of it");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn read_to_end(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
         let start = buf.len();
         let mut chunk = [0u8; 16 * 1024];
@@ -173,12 +280,33 @@ impl<T: StreamSocket> ByteStream<T> {
 
     /// Does nothing: writes go straight to the socket. Present so code ported from `std` keeps
     /// its `flush` calls.
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, _b) = sprout::net::UnixStream::pair()?;
+    ///     a.write_all(b"x").await?;
+    ///     a.flush().await // a no-op, kept for ported code
+    /// }).unwrap();
+    /// ```
     pub async fn flush(&self) -> io::Result<()> {
         Ok(())
     }
 
     /// Shuts down the read half, the write half, or both. Synchronous, as in `std`: it never
     /// waits. Shutting down `Write` sends EOF to the peer while reading goes on (a half-close).
+    ///
+    /// ```
+    /// use std::net::Shutdown;
+    /// sprout::run(async {
+    ///     let (a, b) = sprout::net::UnixStream::pair()?;
+    ///     a.write_all(b"last words").await?;
+    ///     a.shutdown(Shutdown::Write)?; // the peer sees EOF after the data
+    ///     let mut text = Vec::new();
+    ///     b.read_to_end(&mut text).await?;
+    ///     assert_eq!(text, b"last words");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.get_ref().shutdown_socket(how)
     }

@@ -32,6 +32,10 @@ use crate::Async;
 
 /// The listen backlog: how many finished handshakes the kernel queues for `accept`. The kernel
 /// caps it at `net.core.somaxconn` (4096 on current Linux).
+///
+/// ```
+/// assert_eq!(sprout::net::LISTEN_BACKLOG, 4096);
+/// ```
 pub const LISTEN_BACKLOG: i32 = 4096;
 
 /// `connect` on a non-blocking socket reports "in progress" with this errno.
@@ -69,11 +73,36 @@ pub struct TcpListener {
 /// A TCP connection. Cloning gives another handle to the same socket, so a reader task and a
 /// writer task can share it. Implements `futures_lite`'s `AsyncRead` and `AsyncWrite` (also on
 /// `&TcpStream`); wrap it in `futures_lite::io::BufReader` for `AsyncBufRead`.
+///
+/// ```
+/// use sprout::net::{TcpListener, TcpStream};
+/// sprout::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (server_side, _) = listener.accept().await?;
+///     // Clones share the socket: one task can write while another reads.
+///     let writer = client.clone();
+///     sprout::spawn(async move { writer.write_all(b"ping").await }).detach();
+///     let mut buf = [0u8; 4];
+///     server_side.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 pub type TcpStream = ByteStream<std::net::TcpStream>;
 
 impl TcpListener {
     /// Creates a listener bound to `addr` (port 0 picks a free port), with `SO_REUSEADDR` set
     /// as the lecture's servers do, so a restarted server can bind at once.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert!(listener.local_addr()?.port() > 0);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let addrs = resolve(addr).await?;
         first_success(addrs, |addr| async move { TcpListener::bind_one(addr) }).await
@@ -93,6 +122,16 @@ impl TcpListener {
     ///
     /// # Panics
     /// When called outside a sprout runtime.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    ///     let listener = TcpListener::from_std(std_listener)?;
+    ///     assert!(listener.local_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
@@ -101,17 +140,49 @@ impl TcpListener {
     }
 
     /// Deregisters the listener and returns the std one (still non-blocking).
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let std_listener: std::net::TcpListener = listener.into_std()?;
+    ///     assert!(std_listener.local_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         self.io.into_inner()
     }
 
     /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     let _client = TcpStream::connect(addr).await?;
+    ///     let (_stream, peer) = listener.accept().await?;
+    ///     assert_eq!(peer.ip().to_string(), "127.0.0.1");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self.io.read_with(|listener| listener.accept()).await?;
         Ok((TcpStream::from_std(stream)?, peer))
     }
 
     /// The poll form of `accept`.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (_stream, _peer) = futures_lite::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         match self.io.poll_read_with(cx, |listener| listener.accept()) {
             Poll::Ready(Ok((stream, peer))) => {
@@ -123,11 +194,33 @@ impl TcpListener {
     }
 
     /// A stream of incoming connections (never ends; errors are items).
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     use futures_lite::StreamExt;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let mut incoming = listener.incoming();
+    ///     let first = incoming.next().await.unwrap()?;
+    ///     assert!(first.peer_addr().is_ok());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn incoming(&self) -> Incoming<'_> {
         Incoming { listener: self }
     }
 
     /// The address the listener is bound to.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     assert_eq!(listener.local_addr()?.ip().to_string(), "127.0.0.1");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -152,6 +245,15 @@ impl fmt::Debug for TcpListener {
 }
 
 /// The stream returned by [`TcpListener::incoming`].
+///
+/// ```
+/// use sprout::net::{TcpListener, TcpStream};
+/// sprout::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let _incoming: sprout::net::Incoming<'_> = listener.incoming();
+///     std::io::Result::Ok(())
+/// }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct Incoming<'a> {
     /// The listener accepted from.
@@ -171,6 +273,17 @@ impl futures_lite::Stream for Incoming<'_> {
 impl TcpStream {
     /// Opens a connection to `addr`, trying each resolved address in turn. The handshake
     /// waits in the reactor, not in a thread.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    ///     assert!(TcpStream::connect("127.0.0.1:1").await.is_err(), "refused");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let addrs = resolve(addr).await?;
         first_success(addrs, TcpStream::connect_one).await
@@ -199,27 +312,83 @@ impl TcpStream {
     }
 
     /// The peer's address.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_eq!(stream.peer_addr()?.port(), listener.local_addr()?.port());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.get_ref().peer_addr()
     }
 
     /// This end's address.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     assert_ne!(stream.local_addr()?.port(), 0);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.get_ref().local_addr()
     }
 
     /// Sets `TCP_NODELAY`: send small writes at once instead of waiting to coalesce them
     /// (Nagle). Request/response protocols want it on; see docs/ on the 40 ms stall.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_nodelay(true)?;
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.get_ref().set_nodelay(nodelay)
     }
 
     /// Whether `TCP_NODELAY` is set.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
+    ///     stream.set_nodelay(true)?;
+    ///     assert!(stream.nodelay()?);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub fn nodelay(&self) -> io::Result<bool> {
         self.get_ref().nodelay()
     }
 
     /// Reads without consuming: the bytes stay for the next `read`.
+    ///
+    /// ```
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server_side, _) = listener.accept().await?;
+    ///     client.write_all(b"abc").await?;
+    ///     let mut buf = [0u8; 3];
+    ///     server_side.peek(&mut buf).await?;
+    ///     server_side.read_exact(&mut buf).await?; // the same bytes again
+    ///     assert_eq!(&buf, b"abc");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.registered().read_with(|s| s.peek(buf)).await
     }

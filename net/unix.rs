@@ -53,6 +53,19 @@ pub struct UnixListener {
 }
 
 /// A Unix stream connection; the same API as [`TcpStream`](super::TcpStream).
+///
+/// ```
+/// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+/// sprout::run(async {
+///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+///     std::fs::create_dir_all(&dir)?;
+///     let (a, b) = UnixStream::pair()?;
+///     a.write_all(b"x").await?;
+///     let mut byte = [0u8; 1];
+///     b.read_exact(&mut byte).await?;
+///     std::fs::remove_dir_all(&dir)
+/// }).unwrap();
+/// ```
 pub type UnixStream = ByteStream<std::os::unix::net::UnixStream>;
 
 impl UnixListener {
@@ -60,11 +73,33 @@ impl UnixListener {
     ///
     /// # Panics
     /// When called outside a sprout runtime.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let listener = UnixListener::bind(dir.join("s.sock"))?;
+    ///     assert!(listener.local_addr()?.as_pathname().is_some());
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 
     /// Wraps a std listener (switching it to non-blocking mode).
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let std_listener = std::os::unix::net::UnixListener::bind(dir.join("s.sock"))?;
+    ///     let _listener = UnixListener::from_std(std_listener)?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
@@ -73,17 +108,56 @@ impl UnixListener {
     }
 
     /// Waits for a connection.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("s.sock");
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let _client = UnixStream::connect(&path).await?;
+    ///     let (_stream, _peer) = listener.accept().await?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         let (stream, peer) = self.io.read_with(|listener| listener.accept()).await?;
         Ok((UnixStream::from_std(stream)?, peer))
     }
 
     /// A stream of incoming connections.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     use futures_lite::StreamExt;
+    ///     let path = dir.join("s.sock");
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     let _client = UnixStream::connect(&path).await?;
+    ///     let _first = listener.incoming().next().await.unwrap()?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn incoming(&self) -> UnixIncoming<'_> {
         UnixIncoming { listener: self }
     }
 
     /// The address the listener is bound to.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("s.sock");
+    ///     let listener = UnixListener::bind(&path)?;
+    ///     assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
@@ -108,6 +182,17 @@ impl fmt::Debug for UnixListener {
 }
 
 /// The stream returned by [`UnixListener::incoming`].
+///
+/// ```
+/// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+/// sprout::run(async {
+///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+///     std::fs::create_dir_all(&dir)?;
+///     let listener = UnixListener::bind(dir.join("s.sock"))?;
+///     let _incoming: sprout::net::UnixIncoming<'_> = listener.incoming();
+///     std::fs::remove_dir_all(&dir)
+/// }).unwrap();
+/// ```
 #[derive(Debug)]
 pub struct UnixIncoming<'a> {
     /// The listener accepted from.
@@ -133,6 +218,19 @@ impl futures_lite::Stream for UnixIncoming<'_> {
 
 impl UnixStream {
     /// Connects to the listener at `path`.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("s.sock");
+    ///     let _listener = UnixListener::bind(&path)?;
+    ///     let stream = UnixStream::connect(&path).await?;
+    ///     assert!(stream.peer_addr()?.as_pathname().is_some());
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path: PathBuf = path.as_ref().to_owned();
         let stream = crate::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path))
@@ -142,23 +240,72 @@ impl UnixStream {
     }
 
     /// A connected pair of streams.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, b) = UnixStream::pair()?;
+    ///     a.write_all(b"both ends here").await?;
+    ///     drop(a);
+    ///     let mut text = Vec::new();
+    ///     b.read_to_end(&mut text).await?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = std::os::unix::net::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
 
     /// The peer's address.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     assert!(a.peer_addr()?.as_pathname().is_none(), "a pair is unnamed");
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         self.get_ref().peer_addr()
     }
 
     /// This end's address.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     assert!(a.local_addr().is_ok());
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.get_ref().local_addr()
     }
 }
 
 /// A Unix datagram socket. Cloning gives another handle to the same socket.
+///
+/// ```
+/// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+/// sprout::run(async {
+///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+///     std::fs::create_dir_all(&dir)?;
+///     let (a, b) = UnixDatagram::pair()?;
+///     a.send(b"one datagram").await?;
+///     let mut buf = [0u8; 32];
+///     assert_eq!(b.recv(&mut buf).await?, 12);
+///     std::fs::remove_dir_all(&dir)
+/// }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct UnixDatagram {
     /// The registered socket, shared by clones.
@@ -167,22 +314,68 @@ pub struct UnixDatagram {
 
 impl UnixDatagram {
     /// A socket bound to `path`.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let socket = UnixDatagram::bind(dir.join("d.sock"))?;
+    ///     assert!(socket.local_addr()?.as_pathname().is_some());
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
     }
 
     /// A socket bound to no path (it can still send, and receive once connected).
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let socket = UnixDatagram::unbound()?;
+    ///     assert!(socket.local_addr()?.as_pathname().is_none());
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn unbound() -> io::Result<UnixDatagram> {
         UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
     }
 
     /// A connected pair of sockets.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, b) = UnixDatagram::pair()?;
+    ///     a.send(b"x").await?;
+    ///     let mut buf = [0u8; 1];
+    ///     b.recv(&mut buf).await?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
         Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
     }
 
     /// Wraps a std socket (switching it to non-blocking mode).
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, _b) = std::os::unix::net::UnixDatagram::pair()?;
+    ///     let _a = UnixDatagram::from_std(a)?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         Ok(UnixDatagram {
@@ -191,32 +384,109 @@ impl UnixDatagram {
     }
 
     /// Sets the default peer (synchronous, as in std).
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("d.sock");
+    ///     let _receiver = UnixDatagram::bind(&path)?;
+    ///     let sender = UnixDatagram::unbound()?;
+    ///     sender.connect(&path)?;
+    ///     sender.send(b"connected").await?;
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
         self.io.get_ref().connect(path)
     }
 
     /// Sends to the connected peer.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, _b) = UnixDatagram::pair()?;
+    ///     assert_eq!(a.send(b"abc").await?, 3);
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.write_with(|socket| socket.send(buf)).await
     }
 
     /// Receives from the connected peer.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, b) = UnixDatagram::pair()?;
+    ///     a.send(b"abc").await?;
+    ///     let mut buf = [0u8; 8];
+    ///     assert_eq!(b.recv(&mut buf).await?, 3);
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read_with(|socket| socket.recv(buf)).await
     }
 
     /// Sends to the socket at `path`.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let path = dir.join("d.sock");
+    ///     let receiver = UnixDatagram::bind(&path)?;
+    ///     UnixDatagram::unbound()?.send_to(b"to a path", &path).await?;
+    ///     let mut buf = [0u8; 16];
+    ///     assert_eq!(receiver.recv(&mut buf).await?, 9);
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         self.io.write_with(|socket| socket.send_to(buf, path)).await
     }
 
     /// Receives a datagram and the address it came from.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let (a, b) = UnixDatagram::pair()?;
+    ///     a.send(b"who").await?;
+    ///     let mut buf = [0u8; 8];
+    ///     let (n, _from) = b.recv_from(&mut buf).await?;
+    ///     assert_eq!(n, 3);
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.read_with(|socket| socket.recv_from(buf)).await
     }
 
     /// This socket's address.
+    ///
+    /// ```
+    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
+    ///     std::fs::create_dir_all(&dir)?;
+    ///     let socket = UnixDatagram::bind(dir.join("d.sock"))?;
+    ///     assert!(socket.local_addr()?.as_pathname().is_some());
+    ///     std::fs::remove_dir_all(&dir)
+    /// }).unwrap();
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }
