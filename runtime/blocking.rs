@@ -32,8 +32,8 @@ use super::executor::Shared;
 use super::join::JoinHandle;
 use super::task::{lock, Runnable, TaskCell};
 
-/// How long an idle pool thread waits for a job before it exits.
-pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
+/// How long an idle pool thread waits for a job before it exits, by default.
+pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 /// The pool of one runtime.
 pub(crate) struct BlockingPool {
@@ -43,6 +43,8 @@ pub(crate) struct BlockingPool {
     job_ready: Condvar,
     /// The most threads the pool will run at once.
     max_threads: usize,
+    /// How long an idle thread waits for a job before it exits.
+    keep_alive: Duration,
 }
 
 /// What the pool lock guards.
@@ -58,8 +60,9 @@ struct PoolState {
 }
 
 impl BlockingPool {
-    /// An empty pool that will run up to `max_threads` threads.
-    pub(crate) fn new(max_threads: usize) -> BlockingPool {
+    /// An empty pool that will run up to `max_threads` threads, each exiting after
+    /// `keep_alive` without work.
+    pub(crate) fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
         BlockingPool {
             state: Mutex::new(PoolState {
                 queue: VecDeque::new(),
@@ -69,6 +72,7 @@ impl BlockingPool {
             }),
             job_ready: Condvar::new(),
             max_threads: max_threads.max(1),
+            keep_alive,
         }
     }
 
@@ -122,7 +126,7 @@ impl BlockingPool {
             state.idle += 1;
             let (next, wait) = self
                 .job_ready
-                .wait_timeout(state, KEEP_ALIVE)
+                .wait_timeout(state, self.keep_alive)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             state = next;
             state.idle -= 1;

@@ -28,8 +28,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle as ThreadHandle;
+use std::time::Duration;
 
-use super::blocking::BlockingPool;
+use super::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE};
 use super::context;
 use super::coop;
 use super::executor::{spawn_on, Shared};
@@ -63,6 +64,8 @@ pub struct Builder {
     workers: Option<usize>,
     /// Cap on blocking-pool threads.
     max_blocking_threads: usize,
+    /// How long an idle blocking-pool thread lives.
+    blocking_keep_alive: Duration,
 }
 
 impl Default for Builder {
@@ -70,6 +73,7 @@ impl Default for Builder {
         Builder {
             workers: None,
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            blocking_keep_alive: DEFAULT_KEEP_ALIVE,
         }
     }
 }
@@ -101,6 +105,23 @@ impl Builder {
         self
     }
 
+    /// Sets how long an idle `spawn_blocking` thread waits for another job before it exits
+    /// (default 10 s). The pool grows on demand and shrinks back to zero when quiet.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = sprout::Runtime::builder()
+    ///     .workers(1)
+    ///     .blocking_keep_alive(Duration::from_millis(50))
+    ///     .build()?;
+    /// rt.block_on(async { sprout::spawn_blocking(|| ()).await.unwrap() });
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn blocking_keep_alive(mut self, idle: Duration) -> Builder {
+        self.blocking_keep_alive = idle;
+        self
+    }
+
     /// Starts the runtime: creates the reactor and the background worker threads.
     ///
     /// Fails if the worker count is zero or `SPROUT_WORKERS` is not a positive integer, or if
@@ -122,7 +143,7 @@ impl Builder {
         let shared = Arc::new(Shared::new(
             workers,
             Reactor::new()?,
-            BlockingPool::new(self.max_blocking_threads),
+            BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive),
         ));
         let mut runtime = Runtime {
             shared,

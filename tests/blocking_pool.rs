@@ -69,3 +69,48 @@ fn spawn_from_a_blocking_job() {
             });
     });
 }
+
+/// The pool grows on demand and shrinks back to zero threads once idle for the keep-alive time.
+#[test]
+fn pool_shrinks_when_idle() {
+    within(Duration::from_secs(30), "blocking pool shrink", || {
+        let rt = sprout::Runtime::builder()
+            .workers(1)
+            .blocking_keep_alive(Duration::from_millis(100))
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (release, gate) = std::sync::mpsc::channel::<()>();
+            let gate = Arc::new(std::sync::Mutex::new(gate));
+            // Three jobs that block together: three threads.
+            let jobs: Vec<_> = (0..3)
+                .map(|_| {
+                    let gate = gate.clone();
+                    sprout::spawn_blocking(move || gate.lock().unwrap().recv().ok())
+                })
+                .collect();
+            while sprout::stats().blocking_busy < 1 {
+                sprout::sleep(Duration::from_millis(5)).await;
+            }
+            for _ in 0..3 {
+                release.send(()).unwrap();
+            }
+            sprout::join_all(jobs).await;
+            let grown = sprout::stats();
+            assert!(grown.blocking_busy + grown.blocking_idle >= 1, "{grown:?}");
+            // Idle threads exit after the keep-alive; poll the count, bounded by the deadline.
+            let start = Instant::now();
+            loop {
+                let stats = sprout::stats();
+                if stats.blocking_busy + stats.blocking_idle == 0 {
+                    break;
+                }
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "pool never shrank: {stats:?}"
+                );
+                sprout::sleep(Duration::from_millis(20)).await;
+            }
+        });
+    });
+}

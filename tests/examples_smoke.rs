@@ -110,3 +110,50 @@ fn client_load_and_shakespeare_modes_report() {
         "{bard}"
     );
 }
+
+/// Ctrl-C (SIGINT) and SIGTERM stop the sprout echo server gracefully: it says so and exits 0.
+#[test]
+fn echo_stops_cleanly_on_sigint_and_sigterm() {
+    for signal in ["INT", "TERM"] {
+        let output = within(Duration::from_secs(60), signal, move || {
+            let mut server = Server::start("echo");
+            assert_eq!(
+                server.client(&["before the signal"]).trim(),
+                "before the signal"
+            );
+            // A positive pid only: `kill` misreads a negative one as options.
+            let status = Command::new("kill")
+                .args(["-s", signal, &server.child.id().to_string()])
+                .status()
+                .expect("run kill");
+            assert!(status.success());
+            let exit = server.child.wait().expect("wait for the server");
+            let mut rest = String::new();
+            std::io::Read::read_to_string(&mut server._stdout, &mut rest).unwrap();
+            (exit, rest)
+        });
+        let (exit, rest) = output;
+        assert!(exit.success(), "SIG{signal}: exit status {exit:?}");
+        assert!(
+            rest.contains("stopped cleanly"),
+            "SIG{signal}: printed {rest:?}"
+        );
+    }
+}
+
+/// The select stage stops on a line of stdin, as in the lecture.
+#[test]
+fn echo_select_stops_on_a_stdin_line() {
+    let (exit, rest) = within(Duration::from_secs(60), "select stdin", || {
+        let mut server = Server::start("echo_select");
+        assert_eq!(server.client(&["still serving"]).trim(), "still serving");
+        let mut stdin = server.child.stdin.take().expect("piped stdin");
+        std::io::Write::write_all(&mut stdin, b"\n").unwrap();
+        let exit = server.child.wait().expect("wait for the server");
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut server._stdout, &mut rest).unwrap();
+        (exit, rest)
+    });
+    assert!(exit.success(), "exit status {exit:?}");
+    assert!(rest.contains("stopped"), "printed {rest:?}");
+}

@@ -78,3 +78,41 @@ fn a_blocking_panic_is_a_join_error() {
         });
     });
 }
+
+/// A detached task's panic is reported on stderr with the task's id (gevent prints a greenlet's
+/// traceback). Checked in a child process, whose stderr we can read.
+#[test]
+fn a_detached_panic_is_reported_with_the_task_id() {
+    if std::env::var("SPROUT_DETACHED_CHILD").is_ok() {
+        runtime(1).block_on(async {
+            let handle = sprout::spawn(async {
+                sprout::yield_now().await;
+                panic!("reported panic");
+            });
+            println!("id={}", handle.id());
+            drop(handle); // detached before it panics
+            sprout::sleep(Duration::from_millis(50)).await;
+        });
+        return;
+    }
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_detached_panic_is_reported_with_the_task_id",
+            "--nocapture",
+        ])
+        .env("SPROUT_DETACHED_CHILD", "1")
+        .output()
+        .expect("run the child test");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let id = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("id="))
+        .unwrap_or_else(|| panic!("the child printed no id: {stdout}"));
+    let expected = format!("sprout: detached task {id} panicked: reported panic");
+    assert!(
+        stderr.contains(&expected),
+        "stderr lacks {expected:?}:\n{stderr}"
+    );
+}
