@@ -14,7 +14,9 @@
 //!   median of 5 runs after a warm-up);
 //! - memory: resident bytes per pending task (RSS growth after 1,000,000 tasks that each await a
 //!   future that never completes, all polled once, handles dropped);
-//! - ping-pong: two tasks bounce a number over a pair of bounded channels (wake-ups/s).
+//! - ping-pong: two tasks bounce a number over a pair of bounded channels (wake-ups/s);
+//! - timers: 1,000,000 sleeps (`SPROUT_TIMERS` sets the count), each polled once so it registers,
+//!   then all dropped: ns per timer for the whole cycle, and resident bytes per pending timer.
 
 use std::future::Future;
 use std::process::Command;
@@ -30,10 +32,12 @@ const ROUND_TRIPS: usize = 1_000_000;
 /// The contenders, by the name used on the command line.
 const RUNTIMES: [&str; 4] = ["sprout", "tokio-ct", "tokio-mt1", "smol"];
 /// The measurements, by name, with their unit.
-const CASES: [(&str, &str); 3] = [
+const CASES: [(&str, &str); 5] = [
     ("spawn", "tasks/s"),
     ("memory", "bytes/task"),
     ("pingpong", "wakeups/s"),
+    ("timers-time", "ns per timer registered and cancelled"),
+    ("timers-memory", "bytes/pending timer"),
 ];
 
 fn main() {
@@ -84,7 +88,7 @@ fn orchestrate(rounds: usize, only: Option<String>) {
 /// One table: median (min–max) per runtime and the ratio to tokio's best configuration.
 fn print_table(case: &str, unit: &str, samples: &[Vec<f64>]) {
     let medians: Vec<f64> = samples.iter().map(|s| median(s)).collect();
-    let lower_is_better = case == "memory";
+    let lower_is_better = case != "spawn" && case != "pingpong";
     let tokio_best = if lower_is_better {
         medians[1].min(medians[2])
     } else {
@@ -233,6 +237,21 @@ fn measure(case: &str, name: &str) -> f64 {
             });
             (resident_bytes() - before) as f64 / TASKS as f64
         }
+        "timers-time" | "timers-memory" => {
+            let count: usize = std::env::var("SPROUT_TIMERS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1_000_000);
+            let before = contender.block_on(async { resident_bytes() });
+            let start = Instant::now();
+            let grown = contender.block_on(timers(name, count));
+            let per_timer_ns = start.elapsed().as_nanos() as f64 / count as f64;
+            if case == "timers-time" {
+                per_timer_ns
+            } else {
+                (grown - before) as f64 / count as f64
+            }
+        }
         "pingpong" => {
             let start = Instant::now();
             contender.block_on(ping_pong(name));
@@ -330,6 +349,34 @@ async fn ping_pong(runtime: &str) {
             b.await.unwrap();
         }
     }
+}
+
+/// Registers `count` timers an hour away (each polled once), reads RSS, drops them all.
+/// Returns the RSS while all were pending.
+async fn timers(runtime: &str, count: usize) -> usize {
+    use std::future::Future;
+    use std::pin::Pin;
+    let hour = std::time::Duration::from_secs(3600);
+    let mut sleeps: Vec<Pin<Box<dyn Future<Output = ()>>>> = Vec::with_capacity(count);
+    for _ in 0..count {
+        sleeps.push(match runtime {
+            "sprout" => Box::pin(sprout::sleep(hour)),
+            "smol" => Box::pin(async move {
+                smol::Timer::after(hour).await;
+            }),
+            _ => Box::pin(tokio::time::sleep(hour)),
+        });
+    }
+    futures_lite::future::poll_fn(|cx| {
+        for sleep in sleeps.iter_mut() {
+            let _ = sleep.as_mut().poll(cx);
+        }
+        std::task::Poll::Ready(())
+    })
+    .await;
+    let pending = resident_bytes();
+    drop(sleeps);
+    pending
 }
 
 /// A yield that works on any runtime: wake ourselves, return Pending once.
