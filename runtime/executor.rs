@@ -116,45 +116,34 @@ impl Shared {
     /// for); the task it displaces goes to the local queue. Elsewhere it goes to the injector
     /// and a parked worker is woken.
     pub(crate) fn schedule(&self, task: Runnable) {
-        if self.shutting_down.load(Ordering::Acquire) {
-            return; // I1: dropped here.
-        }
-        match context::worker_index(self) {
-            Some(worker) => {
-                if let Some(displaced) = lifo::replace(task) {
-                    self.push_local(worker, displaced);
-                }
+        self.route(task, |worker, task| {
+            if let Some(displaced) = lifo::replace(task) {
+                self.push_local(worker, displaced);
             }
-            None => {
-                self.injector.push(task);
-                self.wake_one_idle();
-            }
-        }
+        });
     }
 
     /// Queues a new task at the *back* of the queue (spawn order is run order).
     pub(crate) fn schedule_back(&self, task: Runnable) {
-        if self.shutting_down.load(Ordering::Acquire) {
-            return;
-        }
-        match context::worker_index(self) {
-            Some(worker) => self.push_local(worker, task),
-            None => {
-                self.injector.push(task);
-                self.wake_one_idle();
-            }
-        }
+        self.route(task, |worker, task| self.push_local(worker, task));
     }
 
     /// Re-queues a task that woke itself during its own poll (`yield_now`, a spent budget): on a
     /// worker it is deferred until the reactor has been polled (`defer.rs`), so the tasks whose
     /// I/O became ready meanwhile go first.
     pub(crate) fn schedule_yielded(&self, task: Runnable) {
+        self.route(task, |_, task| defer::push(task));
+    }
+
+    /// The shape all three `schedule` forms share: after shutdown the task is dropped (I1); on
+    /// a worker of this runtime, `on_worker` decides where it goes; from any other thread it goes
+    /// to the injector and a parked worker is woken.
+    fn route(&self, task: Runnable, on_worker: impl FnOnce(usize, Runnable)) {
         if self.shutting_down.load(Ordering::Acquire) {
             return;
         }
         match context::worker_index(self) {
-            Some(_) => defer::push(task),
+            Some(worker) => on_worker(worker, task),
             None => {
                 self.injector.push(task);
                 self.wake_one_idle();
