@@ -74,16 +74,28 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
         path.exists(),
         "example {name} was not built at {path:?}: run plain `cargo test`"
     );
-    let source =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
+    // The example's source: `examples/NAME.rs`, or the newest file of `examples/NAME/`.
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let single = examples.join(format!("{name}.rs"));
+    let sources: Vec<std::path::PathBuf> = if single.exists() {
+        vec![single]
+    } else {
+        std::fs::read_dir(examples.join(name))
+            .expect("the example's folder")
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+            .collect()
+    };
     let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
-    let edited = std::fs::metadata(&source)
-        .and_then(|m| m.modified())
-        .unwrap();
-    assert!(
-        built >= edited,
-        "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
-    );
+    for source in sources {
+        let edited = std::fs::metadata(&source)
+            .and_then(|m| m.modified())
+            .unwrap();
+        assert!(
+            built >= edited,
+            "{path:?} is older than {source:?}: run `cargo build --examples` (or plain `cargo test`)"
+        );
+    }
     path
 }
 

@@ -1,0 +1,318 @@
+//! The HTTP/1.1 connection loop: read a request head under a deadline, answer it, repeat while
+//! the connection stays alive. One task per connection (StreamServer), code that reads like
+//! the blocking server of the lecture.
+//!
+//! Flow: accept (net/server.rs) → [`serve_connection`]: read head (deadline) → `request::parse`
+//! → `files::resolve` → response head + body → next request (keep-alive, pipelining).
+//!
+//! This file is the root of the HTTP code: `main.rs` runs it, and `tests/http_server.rs`
+//! includes it, so the tests run exactly this code.
+
+#[path = "files.rs"]
+pub mod files;
+#[path = "request.rs"]
+pub mod request;
+#[path = "response.rs"]
+pub mod response;
+
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sprout::net::TcpStream;
+
+use files::Target;
+use request::{Limits, Method, Refusal, Request, MAX_HEAD, MAX_REQUEST_LINE};
+
+/// What the server needs to answer requests.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The web root, canonicalised at start-up.
+    pub root: PathBuf,
+    /// Deadlines for slow and idle clients.
+    pub limits: Limits,
+    /// Print an access-log line per request on stderr.
+    pub log: bool,
+}
+
+impl Config {
+    /// A configuration serving `root` with the default deadlines (30 s per head, 10 s idle).
+    pub fn new(root: PathBuf) -> io::Result<Config> {
+        Ok(Config {
+            root: root.canonicalize()?,
+            limits: Limits {
+                head_timeout: Duration::from_secs(30),
+                idle_timeout: Duration::from_secs(10),
+            },
+            log: true,
+        })
+    }
+}
+
+/// Serves one connection until the client closes it, an error occurs, or a deadline passes.
+pub async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    config: Arc<Config>,
+) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    // Bytes received but not yet used: a pipelining client may send several requests at once.
+    let mut buffer: Vec<u8> = Vec::with_capacity(4096);
+    loop {
+        let head_len = match read_head(&stream, &mut buffer, &config.limits).await? {
+            HeadRead::Complete(length) => length,
+            HeadRead::Closed => return Ok(()),
+            HeadRead::Refused(status) => return refuse(&stream, status).await,
+        };
+        let started = Instant::now();
+        let parsed = request::parse(&buffer[..head_len]);
+        buffer.drain(..head_len);
+        let request = match parsed {
+            Ok(request) => request,
+            Err(Refusal(status)) => return refuse(&stream, status).await,
+        };
+        discard_body(&stream, &mut buffer, request.content_length).await?;
+        let (status, sent) = answer(&stream, &request, &config).await?;
+        if config.log {
+            eprintln!(
+                "{peer} \"{} {} HTTP/1.{}\" {status} {sent} {:.1}ms",
+                if request.method == Method::Get {
+                    "GET"
+                } else {
+                    "HEAD"
+                },
+                request.target.escape_debug(),
+                request.minor_version,
+                started.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        if !request.keep_alive {
+            return stream.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+/// The outcome of reading one head.
+enum HeadRead {
+    /// `buffer[..n]` holds a complete head (ending with the blank line).
+    Complete(usize),
+    /// The client closed the connection, or stayed idle past the keep-alive timeout, between
+    /// requests: end quietly.
+    Closed,
+    /// The head broke a limit or a deadline: answer with this status and close.
+    Refused(u16),
+}
+
+/// Reads until `buffer` holds a complete head. The idle timeout applies until a request's first
+/// byte arrives; from then on the whole head must arrive before the head deadline, however
+/// slowly the bytes trickle in (slowloris).
+async fn read_head(
+    stream: &TcpStream,
+    buffer: &mut Vec<u8>,
+    limits: &Limits,
+) -> io::Result<HeadRead> {
+    let mut head_deadline = (!buffer.is_empty()).then(|| Instant::now() + limits.head_timeout);
+    let mut chunk = [0u8; 4096];
+    loop {
+        // The limits hold whether the head arrived in pieces or in one read.
+        let head_end = find_head_end(buffer);
+        let line_end = buffer.windows(2).position(|w| w == b"\r\n");
+        if line_end.unwrap_or(buffer.len()) > MAX_REQUEST_LINE {
+            return Ok(HeadRead::Refused(414));
+        }
+        if head_end.unwrap_or(buffer.len()) > MAX_HEAD {
+            return Ok(HeadRead::Refused(431));
+        }
+        if let Some(end) = head_end {
+            return Ok(HeadRead::Complete(end));
+        }
+        let read = match head_deadline {
+            None => match sprout::timeout(limits.idle_timeout, stream.read(&mut chunk)).await {
+                Ok(read) => read,
+                Err(_) => return Ok(HeadRead::Closed), // idle keep-alive connection
+            },
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match sprout::timeout(left, stream.read(&mut chunk)).await {
+                    Ok(read) => read,
+                    Err(_) => return Ok(HeadRead::Refused(408)), // too slow: slowloris
+                }
+            }
+        };
+        let read = match read {
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::ConnectionReset => {
+                return Ok(HeadRead::Closed)
+            }
+            Err(error) => return Err(error),
+        };
+        if read == 0 {
+            return Ok(if buffer.is_empty() {
+                HeadRead::Closed
+            } else {
+                HeadRead::Refused(400)
+            });
+        }
+        head_deadline.get_or_insert_with(|| Instant::now() + limits.head_timeout);
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+}
+
+/// The index just past the blank line that ends a head, if the buffer holds one.
+fn find_head_end(buffer: &[u8]) -> Option<usize> {
+    buffer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
+}
+
+/// Reads and drops a request body of `length` bytes (first from what is buffered).
+async fn discard_body(stream: &TcpStream, buffer: &mut Vec<u8>, length: u64) -> io::Result<()> {
+    let buffered = (length.min(buffer.len() as u64)) as usize;
+    buffer.drain(..buffered);
+    let mut left = length - buffered as u64;
+    let mut scratch = [0u8; 4096];
+    while left > 0 {
+        let want = (left as usize).min(scratch.len());
+        let read = stream.read(&mut scratch[..want]).await?;
+        if read == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        left -= read as u64;
+    }
+    Ok(())
+}
+
+/// Sends an error response and closes the connection.
+async fn refuse(stream: &TcpStream, status: u16) -> io::Result<()> {
+    let (head, body) = response::error(status);
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body.as_bytes()).await?;
+    stream.shutdown(Shutdown::Write)
+}
+
+/// Answers one checked request; returns the status and the body bytes sent.
+async fn answer(stream: &TcpStream, request: &Request, config: &Config) -> io::Result<(u16, u64)> {
+    let head_only = request.method == Method::Head;
+    let resolved = {
+        let (root, segments, slash) = (
+            config.root.clone(),
+            request.segments.clone(),
+            request.trailing_slash,
+        );
+        // canonicalize and metadata touch the disk: the blocking pool, not the worker.
+        sprout::spawn_blocking(move || files::resolve(&root, &segments, slash)).await?
+    };
+    match resolved {
+        Err(status) => send_error(stream, status, request.keep_alive, head_only).await,
+        Ok(Target::NeedsSlash) => {
+            let location: Vec<String> = request
+                .segments
+                .iter()
+                .map(|s| response::percent_encode(s))
+                .collect();
+            let extra = format!("Location: /{}/\r\n", location.join("/"));
+            let head = response::head(
+                301,
+                "text/plain; charset=utf-8",
+                0,
+                request.keep_alive,
+                &extra,
+            );
+            stream.write_all(head.as_bytes()).await?;
+            Ok((301, 0))
+        }
+        Ok(Target::Directory(dir)) => {
+            let index = dir.join("index.html");
+            let index_meta = sprout::spawn_blocking({
+                let index = index.clone();
+                move || std::fs::metadata(index)
+            })
+            .await?;
+            if let Some(metadata) = index_meta.ok().filter(|m| m.is_file()) {
+                return send_file(stream, request, index, metadata, head_only).await;
+            }
+            let segments = request.segments.clone();
+            let html = sprout::spawn_blocking(move || files::listing(&dir, &segments)).await??;
+            let head = response::head(
+                200,
+                "text/html; charset=utf-8",
+                html.len() as u64,
+                request.keep_alive,
+                "",
+            );
+            stream.write_all(head.as_bytes()).await?;
+            if !head_only {
+                stream.write_all(html.as_bytes()).await?;
+            }
+            Ok((200, if head_only { 0 } else { html.len() as u64 }))
+        }
+        Ok(Target::File(path, metadata)) => {
+            send_file(stream, request, path, metadata, head_only).await
+        }
+    }
+}
+
+/// Sends a file (or just its head, for HEAD or a 304).
+async fn send_file(
+    stream: &TcpStream,
+    request: &Request,
+    path: PathBuf,
+    metadata: std::fs::Metadata,
+    head_only: bool,
+) -> io::Result<(u16, u64)> {
+    let length = metadata.len();
+    let modified = metadata.modified().map(response::http_date).ok();
+    if let (Some(modified), Some(since)) = (&modified, &request.if_modified_since) {
+        if modified == since {
+            let head = response::head(304, "text/plain; charset=utf-8", 0, request.keep_alive, "");
+            // A 304 has no body, and its Content-Length must not describe one.
+            let head = head.replace("Content-Length: 0\r\n", "");
+            stream.write_all(head.as_bytes()).await?;
+            return Ok((304, 0));
+        }
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let extra = modified
+        .map(|m| format!("Last-Modified: {m}\r\n"))
+        .unwrap_or_default();
+    let head = response::head(
+        200,
+        response::content_type(name),
+        length,
+        request.keep_alive,
+        &extra,
+    );
+    stream.write_all(head.as_bytes()).await?;
+    if head_only {
+        return Ok((200, 0));
+    }
+    let sent = files::stream_file(stream, path, length).await?;
+    if sent < length {
+        // The file shrank under us: the framing is broken, so the connection must end.
+        return Err(io::Error::other("file shrank while being sent"));
+    }
+    Ok((200, sent))
+}
+
+/// Sends an error page on a connection that may stay open (404, 403 after a valid request).
+async fn send_error(
+    stream: &TcpStream,
+    status: u16,
+    keep_alive: bool,
+    head_only: bool,
+) -> io::Result<(u16, u64)> {
+    let (head, body) = response::error(status);
+    let head = if keep_alive {
+        head.replace("Connection: close", "Connection: keep-alive")
+    } else {
+        head
+    };
+    stream.write_all(head.as_bytes()).await?;
+    if !head_only {
+        stream.write_all(body.as_bytes()).await?;
+    }
+    Ok((status, if head_only { 0 } else { body.len() as u64 }))
+}
