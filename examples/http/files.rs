@@ -53,6 +53,45 @@ pub fn resolve(root: &Path, segments: &[String], trailing_slash: bool) -> Result
     Err(404) // sockets, devices, fifos: never served
 }
 
+/// What one trip to the blocking pool found for a request path.
+pub enum Found {
+    /// A small file, read whole (cacheable).
+    Small(super::cache::Cached),
+    /// A large file: its path and length, to be streamed.
+    Large(PathBuf, Metadata),
+    /// A directory listing, as HTML.
+    Listing(String),
+    /// A directory requested without the trailing slash.
+    NeedsSlash,
+}
+
+/// Resolves the path and, for a small file or a directory's `index.html`, reads it — all in one
+/// call meant for the blocking pool (one thread hand-off per cache miss).
+pub fn find(root: &Path, segments: &[String], trailing_slash: bool) -> Result<Found, u16> {
+    let (path, metadata) = match resolve(root, segments, trailing_slash)? {
+        Target::NeedsSlash => return Ok(Found::NeedsSlash),
+        Target::File(path, metadata) => (path, metadata),
+        Target::Directory(dir) => {
+            let index = dir.join("index.html");
+            match index.metadata() {
+                Ok(metadata) if metadata.is_file() => (index, metadata),
+                _ => return listing(&dir, segments).map(Found::Listing).map_err(|_| 500),
+            }
+        }
+    };
+    if metadata.len() > super::cache::MAX_FILE {
+        return Ok(Found::Large(path, metadata));
+    }
+    let body = std::fs::read(&path).map_err(|_| 404u16)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    Ok(Found::Small(super::cache::Cached {
+        body,
+        content_type: super::response::content_type(name),
+        last_modified: metadata.modified().map(super::response::http_date).ok(),
+        fetched: std::time::Instant::now(),
+    }))
+}
+
 /// An HTML listing of `dir`: names escaped, links percent-encoded, directories first.
 pub fn listing(dir: &Path, request_path: &[String]) -> io::Result<String> {
     let mut entries: Vec<(bool, String)> = std::fs::read_dir(dir)?

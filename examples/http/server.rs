@@ -8,6 +8,8 @@
 //! This file is the root of the HTTP code: `main.rs` runs it, and `tests/http_server.rs`
 //! includes it, so the tests run exactly this code.
 
+#[path = "cache.rs"]
+pub mod cache;
 #[path = "files.rs"]
 pub mod files;
 #[path = "request.rs"]
@@ -23,7 +25,8 @@ use std::time::{Duration, Instant};
 
 use sprout::net::TcpStream;
 
-use files::Target;
+use cache::Cached;
+use files::Found;
 use request::{Limits, Method, Refusal, Request, MAX_HEAD, MAX_REQUEST_LINE};
 
 /// What the server needs to answer requests.
@@ -35,6 +38,8 @@ pub struct Config {
     pub limits: Limits,
     /// Print an access-log line per request on stderr.
     pub log: bool,
+    /// Small files served from memory (cache.rs).
+    pub cache: Arc<cache::FileCache>,
 }
 
 impl Config {
@@ -47,6 +52,7 @@ impl Config {
                 idle_timeout: Duration::from_secs(10),
             },
             log: true,
+            cache: Arc::default(),
         })
     }
 }
@@ -196,18 +202,26 @@ async fn refuse(stream: &TcpStream, status: u16) -> io::Result<()> {
 /// Answers one checked request; returns the status and the body bytes sent.
 async fn answer(stream: &TcpStream, request: &Request, config: &Config) -> io::Result<(u16, u64)> {
     let head_only = request.method == Method::Head;
-    let resolved = {
+    let key = format!(
+        "{}{}",
+        request.segments.join("/"),
+        if request.trailing_slash { "/" } else { "" }
+    );
+    if let Some(cached) = config.cache.get(&key) {
+        return send_cached(stream, request, &cached, head_only).await;
+    }
+    let found = {
         let (root, segments, slash) = (
             config.root.clone(),
             request.segments.clone(),
             request.trailing_slash,
         );
-        // canonicalize and metadata touch the disk: the blocking pool, not the worker.
-        sprout::spawn_blocking(move || files::resolve(&root, &segments, slash)).await?
+        // Resolving and reading touch the disk: the blocking pool, one trip.
+        sprout::spawn_blocking(move || files::find(&root, &segments, slash)).await?
     };
-    match resolved {
+    match found {
         Err(status) => send_error(stream, status, request.keep_alive, head_only).await,
-        Ok(Target::NeedsSlash) => {
+        Ok(Found::NeedsSlash) => {
             let location: Vec<String> = request
                 .segments
                 .iter()
@@ -224,18 +238,7 @@ async fn answer(stream: &TcpStream, request: &Request, config: &Config) -> io::R
             stream.write_all(head.as_bytes()).await?;
             Ok((301, 0))
         }
-        Ok(Target::Directory(dir)) => {
-            let index = dir.join("index.html");
-            let index_meta = sprout::spawn_blocking({
-                let index = index.clone();
-                move || std::fs::metadata(index)
-            })
-            .await?;
-            if let Some(metadata) = index_meta.ok().filter(|m| m.is_file()) {
-                return send_file(stream, request, index, metadata, head_only).await;
-            }
-            let segments = request.segments.clone();
-            let html = sprout::spawn_blocking(move || files::listing(&dir, &segments)).await??;
+        Ok(Found::Listing(html)) => {
             let head = response::head(
                 200,
                 "text/html; charset=utf-8",
@@ -249,14 +252,57 @@ async fn answer(stream: &TcpStream, request: &Request, config: &Config) -> io::R
             }
             Ok((200, if head_only { 0 } else { html.len() as u64 }))
         }
-        Ok(Target::File(path, metadata)) => {
-            send_file(stream, request, path, metadata, head_only).await
+        Ok(Found::Small(cached)) => {
+            let cached = Arc::new(cached);
+            config.cache.put(key, cached.clone());
+            send_cached(stream, request, &cached, head_only).await
+        }
+        Ok(Found::Large(path, metadata)) => {
+            send_large(stream, request, path, metadata, head_only).await
         }
     }
 }
 
-/// Sends a file (or just its head, for HEAD or a 304).
-async fn send_file(
+/// `true` if the client's `If-Modified-Since` matches the file's `Last-Modified`.
+fn not_modified(request: &Request, last_modified: Option<&String>) -> bool {
+    matches!((last_modified, &request.if_modified_since), (Some(modified), Some(since)) if modified == since)
+}
+
+/// Sends a 304: no body, and no Content-Length describing one.
+async fn send_not_modified(stream: &TcpStream, request: &Request) -> io::Result<(u16, u64)> {
+    let head = response::head(304, "text/plain; charset=utf-8", 0, request.keep_alive, "");
+    let head = head.replace("Content-Length: 0\r\n", "");
+    stream.write_all(head.as_bytes()).await?;
+    Ok((304, 0))
+}
+
+/// Sends a small file from memory (or just its head, for HEAD or a 304).
+async fn send_cached(
+    stream: &TcpStream,
+    request: &Request,
+    cached: &Cached,
+    head_only: bool,
+) -> io::Result<(u16, u64)> {
+    if not_modified(request, cached.last_modified.as_ref()) {
+        return send_not_modified(stream, request).await;
+    }
+    let extra = cached
+        .last_modified
+        .as_ref()
+        .map(|m| format!("Last-Modified: {m}\r\n"))
+        .unwrap_or_default();
+    let length = cached.body.len() as u64;
+    let mut response =
+        response::head(200, cached.content_type, length, request.keep_alive, &extra).into_bytes();
+    if !head_only {
+        response.extend_from_slice(&cached.body); // head and body in one write
+    }
+    stream.write_all(&response).await?;
+    Ok((200, if head_only { 0 } else { length }))
+}
+
+/// Streams a large file (or sends just its head, for HEAD or a 304).
+async fn send_large(
     stream: &TcpStream,
     request: &Request,
     path: PathBuf,
@@ -265,14 +311,8 @@ async fn send_file(
 ) -> io::Result<(u16, u64)> {
     let length = metadata.len();
     let modified = metadata.modified().map(response::http_date).ok();
-    if let (Some(modified), Some(since)) = (&modified, &request.if_modified_since) {
-        if modified == since {
-            let head = response::head(304, "text/plain; charset=utf-8", 0, request.keep_alive, "");
-            // A 304 has no body, and its Content-Length must not describe one.
-            let head = head.replace("Content-Length: 0\r\n", "");
-            stream.write_all(head.as_bytes()).await?;
-            return Ok((304, 0));
-        }
+    if not_modified(request, modified.as_ref()) {
+        return send_not_modified(stream, request).await;
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let extra = modified
