@@ -572,3 +572,41 @@ fn the_example_serves_its_bundled_root_and_stops_on_ctrl_c() {
         "{exit:?} {rest:?}"
     );
 }
+
+/// Range requests: a middle slice, an open end and a suffix give 206 with Content-Range (on a
+/// cached small file and on a streamed large one); a range past the end gives 416.
+#[test]
+fn range_requests() {
+    within(Duration::from_secs(60), "ranges", || {
+        let site = Site::new("ranges");
+        let addr = start(&site, Duration::from_secs(30));
+        let range = |path: &str, spec: &str| {
+            raw(
+                addr,
+                format!("GET {path} HTTP/1.1\r\nRange: bytes={spec}\r\n\r\n").as_bytes(),
+            )
+        };
+        let middle = range("/hello.txt", "0-4");
+        assert_eq!(
+            (middle.status, middle.body.as_slice()),
+            (206, &b"hello"[..])
+        );
+        assert_eq!(middle.header("content-range").unwrap(), "bytes 0-4/13");
+        assert_eq!(range("/hello.txt", "7-").body, b"world\n");
+        assert_eq!(range("/hello.txt", "-6").body, b"world\n");
+        let past = range("/hello.txt", "100-200");
+        assert_eq!(
+            (past.status, past.header("content-range").unwrap().as_str()),
+            (416, "bytes */13")
+        );
+        let large = range("/big.bin", "2999990-");
+        assert_eq!(large.status, 206);
+        let expected: Vec<u8> = (2_999_990..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(large.body, expected);
+        assert_eq!(
+            range("/hello.txt", "0-1,3-4").status,
+            200,
+            "several ranges: the whole file"
+        );
+    });
+}

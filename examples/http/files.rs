@@ -11,7 +11,7 @@
 //! `sendfile` or io_uring; both need system calls std does not offer.
 
 use std::fs::{File, Metadata};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use sprout::net::TcpStream;
@@ -123,16 +123,27 @@ pub fn listing(dir: &Path, request_path: &[String]) -> io::Result<String> {
     Ok(html)
 }
 
-/// Sends `length` bytes of the file at `path`, reading each chunk on the blocking pool.
-/// Returns the bytes sent.
-pub async fn stream_file(stream: &TcpStream, path: PathBuf, length: u64) -> io::Result<u64> {
-    let mut file = sprout::spawn_blocking(move || File::open(path)).await??;
+/// Sends `length` bytes of the file at `path` from byte `start`, reading each chunk on the
+/// blocking pool. Returns the bytes sent.
+pub async fn stream_file(
+    stream: &TcpStream,
+    path: PathBuf,
+    start: u64,
+    length: u64,
+) -> io::Result<u64> {
+    let mut file = sprout::spawn_blocking(move || {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start(start))?;
+        io::Result::Ok(file)
+    })
+    .await??;
     let mut buffer = vec![0u8; CHUNK.min(length as usize).max(1)];
     let mut sent = 0u64;
     while sent < length {
+        let want = buffer.len().min((length - sent) as usize);
         // The file and the buffer travel to the pool thread and back: no copy, no sharing.
         let (back_file, back_buffer, read) = sprout::spawn_blocking(move || {
-            let read = file.read(&mut buffer);
+            let read = file.read(&mut buffer[..want]);
             (file, buffer, read)
         })
         .await?;

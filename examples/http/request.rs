@@ -50,6 +50,8 @@ pub struct Request {
     pub content_length: u64,
     /// `If-Modified-Since`, as sent (compared textually with our `Last-Modified`).
     pub if_modified_since: Option<String>,
+    /// `Range`, as sent (interpreted by [`byte_range`] once the file's length is known).
+    pub range: Option<String>,
 }
 
 /// Why a head was refused: the status to answer with.
@@ -73,6 +75,7 @@ pub fn parse(head: &[u8]) -> Result<Request, Refusal> {
     let mut transfer_encoding = false;
     let mut connection = String::new();
     let mut if_modified_since = None;
+    let mut range = None;
     for header in parsed.headers.iter() {
         let value = std::str::from_utf8(header.value)
             .map_err(|_| Refusal(400))?
@@ -92,6 +95,7 @@ pub fn parse(head: &[u8]) -> Result<Request, Refusal> {
             "transfer-encoding" => transfer_encoding = true,
             "connection" => connection = value.to_ascii_lowercase(),
             "if-modified-since" => if_modified_since = Some(value.to_owned()),
+            "range" => range = Some(value.to_owned()),
             _ => {}
         }
     }
@@ -118,7 +122,49 @@ pub fn parse(head: &[u8]) -> Result<Request, Refusal> {
         keep_alive,
         content_length: content_length.unwrap_or(0),
         if_modified_since,
+        range,
     })
+}
+
+/// What a `Range` header asks of a file of `length` bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ByteRange {
+    /// No usable range (absent, multiple ranges, or another unit): send the whole file (200).
+    Whole,
+    /// Send bytes `start..=end` (206).
+    Part(u64, u64),
+    /// The range lies outside the file (416).
+    Unsatisfiable,
+}
+
+/// Interprets a single `bytes=` range (`a-b`, `a-`, `-n`) against a file of `length` bytes.
+pub fn byte_range(header: Option<&str>, length: u64) -> ByteRange {
+    let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else {
+        return ByteRange::Whole;
+    };
+    if spec.contains(',') {
+        return ByteRange::Whole; // Several ranges: allowed to answer with the whole file.
+    }
+    let Some((first, last)) = spec.split_once('-') else {
+        return ByteRange::Whole;
+    };
+    let number = |text: &str| {
+        (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse::<u64>().ok())
+            .flatten()
+    };
+    let (start, end) = match (number(first.trim()), number(last.trim())) {
+        (Some(start), Some(end)) if start <= end => (start, end.min(length.saturating_sub(1))),
+        (Some(start), None) if last.trim().is_empty() => (start, length.saturating_sub(1)),
+        (None, Some(suffix)) if first.trim().is_empty() && suffix > 0 => {
+            (length.saturating_sub(suffix), length.saturating_sub(1))
+        }
+        _ => return ByteRange::Whole, // Malformed: ignore it, as the RFC allows.
+    };
+    if length == 0 || start >= length {
+        return ByteRange::Unsatisfiable;
+    }
+    ByteRange::Part(start, end)
 }
 
 /// A Content-Length value: digits only (no sign, no spaces inside), at most 19 of them.
@@ -133,6 +179,7 @@ fn parse_length(value: &str) -> Result<u64, Refusal> {
 /// fragment dropped; percent-decoded exactly once; `.` and empty segments removed; `..` pops
 /// (and climbing above the root is 403). A segment holding `/`, `\` or NUL after decoding is
 /// refused, so no spelling can smuggle a separator past this function.
+// ANCHOR: normalise
 pub fn normalise(target: &str) -> Result<(Vec<String>, bool), Refusal> {
     let path = if let Some(rest) = target
         .strip_prefix("http://")
@@ -165,6 +212,7 @@ pub fn normalise(target: &str) -> Result<(Vec<String>, bool), Refusal> {
     }
     Ok((segments, trailing_slash))
 }
+// ANCHOR_END: normalise
 
 /// Decodes `%XY` escapes once; the result must be UTF-8.
 fn percent_decode(raw: &str) -> Result<String, Refusal> {

@@ -27,7 +27,7 @@ use sprout::net::TcpStream;
 
 use cache::Cached;
 use files::Found;
-use request::{Limits, Method, Refusal, Request, MAX_HEAD, MAX_REQUEST_LINE};
+use request::{ByteRange, Limits, Method, Refusal, Request, MAX_HEAD, MAX_REQUEST_LINE};
 
 /// What the server needs to answer requests.
 #[derive(Clone, Debug)]
@@ -58,6 +58,7 @@ impl Config {
 }
 
 /// Serves one connection until the client closes it, an error occurs, or a deadline passes.
+// ANCHOR: serve_connection
 pub async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -99,6 +100,7 @@ pub async fn serve_connection(
         }
     }
 }
+// ANCHOR_END: serve_connection
 
 /// The outcome of reading one head.
 enum HeadRead {
@@ -286,19 +288,31 @@ async fn send_cached(
     if not_modified(request, cached.last_modified.as_ref()) {
         return send_not_modified(stream, request).await;
     }
-    let extra = cached
+    let mut extra = cached
         .last_modified
         .as_ref()
         .map(|m| format!("Last-Modified: {m}\r\n"))
         .unwrap_or_default();
-    let length = cached.body.len() as u64;
-    let mut response =
-        response::head(200, cached.content_type, length, request.keep_alive, &extra).into_bytes();
+    let total = cached.body.len() as u64;
+    let (status, start, end) = match ranged(request, total, &mut extra) {
+        Some(span) => span,
+        None => return send_unsatisfiable(stream, request, total).await,
+    };
+    let length = end - start;
+    let mut response = response::head(
+        status,
+        cached.content_type,
+        length,
+        request.keep_alive,
+        &extra,
+    )
+    .into_bytes();
     if !head_only {
-        response.extend_from_slice(&cached.body); // head and body in one write
+        // Head and body in one write.
+        response.extend_from_slice(&cached.body[start as usize..end as usize]);
     }
     stream.write_all(&response).await?;
-    Ok((200, if head_only { 0 } else { length }))
+    Ok((status, if head_only { 0 } else { length }))
 }
 
 /// Streams a large file (or sends just its head, for HEAD or a 304).
@@ -309,32 +323,68 @@ async fn send_large(
     metadata: std::fs::Metadata,
     head_only: bool,
 ) -> io::Result<(u16, u64)> {
-    let length = metadata.len();
+    let total = metadata.len();
     let modified = metadata.modified().map(response::http_date).ok();
     if not_modified(request, modified.as_ref()) {
         return send_not_modified(stream, request).await;
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let extra = modified
+    let mut extra = modified
         .map(|m| format!("Last-Modified: {m}\r\n"))
         .unwrap_or_default();
+    let (status, start, end) = match ranged(request, total, &mut extra) {
+        Some(span) => span,
+        None => return send_unsatisfiable(stream, request, total).await,
+    };
     let head = response::head(
-        200,
+        status,
         response::content_type(name),
-        length,
+        end - start,
         request.keep_alive,
         &extra,
     );
     stream.write_all(head.as_bytes()).await?;
     if head_only {
-        return Ok((200, 0));
+        return Ok((status, 0));
     }
-    let sent = files::stream_file(stream, path, length).await?;
-    if sent < length {
+    let sent = files::stream_file(stream, path, start, end - start).await?;
+    if sent < end - start {
         // The file shrank under us: the framing is broken, so the connection must end.
         return Err(io::Error::other("file shrank while being sent"));
     }
-    Ok((200, sent))
+    Ok((status, sent))
+}
+
+/// Applies the request's `Range` to a file of `total` bytes: `Some((status, start, end))` with
+/// the headers it needs appended to `extra`, or `None` for a range outside the file (416).
+fn ranged(request: &Request, total: u64, extra: &mut String) -> Option<(u16, u64, u64)> {
+    extra.push_str("Accept-Ranges: bytes\r\n");
+    match request::byte_range(request.range.as_deref(), total) {
+        ByteRange::Whole => Some((200, 0, total)),
+        ByteRange::Part(start, end) => {
+            extra.push_str(&format!("Content-Range: bytes {start}-{end}/{total}\r\n"));
+            Some((206, start, end + 1))
+        }
+        ByteRange::Unsatisfiable => None,
+    }
+}
+
+/// Sends a 416 for a range outside a file of `length` bytes.
+async fn send_unsatisfiable(
+    stream: &TcpStream,
+    request: &Request,
+    length: u64,
+) -> io::Result<(u16, u64)> {
+    let extra = format!("Content-Range: bytes */{length}\r\n");
+    let head = response::head(
+        416,
+        "text/plain; charset=utf-8",
+        0,
+        request.keep_alive,
+        &extra,
+    );
+    stream.write_all(head.as_bytes()).await?;
+    Ok((416, 0))
 }
 
 /// Sends an error page on a connection that may stay open (404, 403 after a valid request).
