@@ -610,3 +610,29 @@ fn range_requests() {
         );
     });
 }
+
+/// A body that trickles in slower than the deadline is cut off too (408), so a huge declared
+/// Content-Length cannot hold a connection forever.
+#[test]
+fn slow_bodies_are_cut_off() {
+    within(Duration::from_secs(60), "slow body", || {
+        let site = Site::new("slowbody");
+        let addr = start(&site, Duration::from_secs(1));
+        let mut stream = StdStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\nx")
+            .unwrap();
+        let start = Instant::now();
+        let mut reply = Vec::new();
+        let _ = stream.read_to_end(&mut reply);
+        assert!(
+            String::from_utf8_lossy(&reply).starts_with("HTTP/1.1 408"),
+            "{:?}",
+            String::from_utf8_lossy(&reply)
+        );
+        assert!(start.elapsed() < Duration::from_secs(5));
+    });
+}

@@ -80,7 +80,15 @@ pub async fn serve_connection(
             Ok(request) => request,
             Err(Refusal(status)) => return refuse(&stream, status).await,
         };
-        discard_body(&stream, &mut buffer, request.content_length).await?;
+        // A body is held to the same deadline as a head: a client that declares a huge
+        // Content-Length and trickles it must not hold the connection forever.
+        let body = discard_body(&stream, &mut buffer, request.content_length);
+        if sprout::timeout(config.limits.head_timeout, body)
+            .await
+            .is_err()
+        {
+            return refuse(&stream, 408).await;
+        }
         let (status, sent) = answer(&stream, &request, &config).await?;
         if config.log {
             eprintln!(
@@ -178,6 +186,7 @@ fn find_head_end(buffer: &[u8]) -> Option<usize> {
 
 /// Reads and drops a request body of `length` bytes (first from what is buffered).
 async fn discard_body(stream: &TcpStream, buffer: &mut Vec<u8>, length: u64) -> io::Result<()> {
+    // (Called under a deadline; see `serve_connection`.)
     let buffered = (length.min(buffer.len() as u64)) as usize;
     buffer.drain(..buffered);
     let mut left = length - buffered as u64;
