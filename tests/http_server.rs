@@ -127,12 +127,18 @@ fn read_response(stream: &mut StdStream, head_only: bool) -> Response {
     response
 }
 
-/// Sends raw bytes on a new connection and reads one response.
-fn raw(addr: SocketAddr, request: &[u8]) -> Response {
-    let mut stream = StdStream::connect(addr).unwrap();
+/// A blocking client connection with a 10 s read timeout (a hung server fails the test).
+fn connect(addr: SocketAddr) -> StdStream {
+    let stream = StdStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
+    stream
+}
+
+/// Sends raw bytes on a new connection and reads one response.
+fn raw(addr: SocketAddr, request: &[u8]) -> Response {
+    let mut stream = connect(addr);
     stream.write_all(request).unwrap();
     read_response(&mut stream, request.starts_with(b"HEAD"))
 }
@@ -290,10 +296,7 @@ fn pipelining_and_connection_handling() {
     within(Duration::from_secs(60), "pipelining", || {
         let site = Site::new("pipelining");
         let addr = start(&site, Duration::from_secs(30));
-        let mut stream = StdStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut stream = connect(addr);
         let paths = [
             "/hello.txt",
             "/page.html",
@@ -322,8 +325,7 @@ fn pipelining_and_connection_handling() {
             assert_eq!((response.status, response.body.clone()), expected, "{path}");
         }
         // HTTP/1.0 without keep-alive: the server closes after the response.
-        let mut old = StdStream::connect(addr).unwrap();
-        old.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut old = connect(addr);
         old.write_all(b"GET /hello.txt HTTP/1.0\r\n\r\n").unwrap();
         let mut all = Vec::new();
         old.read_to_end(&mut all).unwrap();
@@ -332,10 +334,7 @@ fn pipelining_and_connection_handling() {
                 && String::from_utf8_lossy(&all).contains("Connection: close")
         );
         // Connection: close on HTTP/1.1 as well.
-        let mut closing = StdStream::connect(addr).unwrap();
-        closing
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut closing = connect(addr);
         closing
             .write_all(b"GET /hello.txt HTTP/1.1\r\nConnection: close\r\n\r\n")
             .unwrap();
@@ -352,10 +351,7 @@ fn request_bodies_are_discarded() {
     within(Duration::from_secs(30), "bodies", || {
         let site = Site::new("bodies");
         let addr = start(&site, Duration::from_secs(30));
-        let mut stream = StdStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut stream = connect(addr);
         stream
             .write_all(b"GET /hello.txt HTTP/1.1\r\nContent-Length: 11\r\n\r\nGET /nope x")
             .unwrap();
@@ -374,9 +370,7 @@ fn slow_clients_are_cut_off() {
     within(Duration::from_secs(60), "slowloris", || {
         let site = Site::new("slowloris");
         let addr = start(&site, Duration::from_secs(1));
-        let mut slow = StdStream::connect(addr).unwrap();
-        slow.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut slow = connect(addr);
         let start = Instant::now();
         let trickle = std::thread::spawn(move || {
             for byte in b"GET /hello.txt HTTP/1.1\r\nX-Slow: ".iter().cycle() {
@@ -618,10 +612,7 @@ fn slow_bodies_are_cut_off() {
     within(Duration::from_secs(60), "slow body", || {
         let site = Site::new("slowbody");
         let addr = start(&site, Duration::from_secs(1));
-        let mut stream = StdStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        let mut stream = connect(addr);
         stream
             .write_all(b"GET /hello.txt HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\nx")
             .unwrap();
