@@ -75,7 +75,7 @@ pub struct ReadmeDoctests;
 
 pub use runtime::sync;
 pub use runtime::{
-    interval, join_all, run, sleep, sleep_until, spawn, spawn_blocking, spawn_local, stats,
+    dump, interval, join_all, run, sleep, sleep_until, spawn, spawn_blocking, spawn_local, stats,
     timeout, yield_now, Async, Builder, Elapsed, Interval, JoinError, JoinHandle, Runtime,
-    RuntimeStats, Sleep, TaskId,
+    RuntimeDump, RuntimeStats, Sleep, TaskBuilder, TaskId,
 };

@@ -295,6 +295,13 @@ impl<T: AsFd> Async<T> {
         let read = self.poll_io(cx, Direction::Read, |io| op(io, buf));
         if let Poll::Ready(Ok(bytes)) = read {
             coop::charge_bytes(bytes);
+            if let Some(tracer) = self.reactor.tracer() {
+                let fd = self.source.fd();
+                match bytes {
+                    0 => tracer.event(format_args!("fd {fd}: read 0 bytes (end of stream)")),
+                    _ => tracer.event(format_args!("fd {fd}: read {bytes} bytes")),
+                }
+            }
         }
         read
     }
@@ -336,6 +343,10 @@ impl<T: AsFd> Async<T> {
         let written = self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len);
         if let Poll::Ready(Ok(bytes)) = written {
             coop::charge_bytes(bytes);
+            if let Some(tracer) = self.reactor.tracer() {
+                let fd = self.source.fd();
+                tracer.event(format_args!("fd {fd}: wrote {bytes} of {len} bytes"));
+            }
         }
         written
     }
@@ -372,6 +383,17 @@ impl<T: AsFd> Async<T> {
             match op(io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.source.clear_readiness(direction, tick);
+                    if let Some(tracer) = self.reactor.tracer() {
+                        let fd = self.source.fd();
+                        let attempt = match direction {
+                            Direction::Read => "read",
+                            Direction::Write => "write",
+                        };
+                        tracer.event(format_args!(
+                            "fd {fd}: {attempt} would block (EAGAIN): forget readiness, wait for \
+                             epoll"
+                        ));
+                    }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(value) => {

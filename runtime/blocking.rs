@@ -22,12 +22,14 @@
 
 use std::collections::VecDeque;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::context;
+use super::dump::TaskKind;
 use super::executor::Shared;
 use super::join::JoinHandle;
 use super::task::{lock, Runnable, TaskCell};
@@ -41,6 +43,8 @@ pub(crate) struct BlockingPool {
     state: Mutex<PoolState>,
     /// Signalled when a job is queued or the pool shuts down.
     job_ready: Condvar,
+    /// Signalled when the last thread exits (shutdown waits on it).
+    all_exited: Condvar,
     /// The most threads the pool will run at once.
     max_threads: usize,
     /// How long an idle thread waits for a job before it exits.
@@ -71,6 +75,7 @@ impl BlockingPool {
                 shutting_down: false,
             }),
             job_ready: Condvar::new(),
+            all_exited: Condvar::new(),
             max_threads: max_threads.max(1),
             keep_alive,
         }
@@ -135,6 +140,9 @@ impl BlockingPool {
             }
         }
         state.threads -= 1;
+        if state.threads == 0 {
+            self.all_exited.notify_all();
+        }
     }
 
     /// Stops the pool: queued jobs are dropped; running ones finish, then their threads exit.
@@ -147,10 +155,34 @@ impl BlockingPool {
         dropped.into_iter().for_each(|job| job.shut_down());
     }
 
+    /// After [`shut_down`](Self::shut_down): waits until every pool thread has exited or
+    /// `deadline` passes. Returns `true` if they all exited.
+    pub(crate) fn wait_for_threads(&self, deadline: Instant) -> bool {
+        let mut state = lock(&self.state);
+        while state.threads > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            state = self
+                .all_exited
+                .wait_timeout(state, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        true
+    }
+
     /// `(busy, idle)` thread counts.
     pub(crate) fn thread_counts(&self) -> (usize, usize) {
+        let (busy, idle, _) = self.counts();
+        (busy, idle)
+    }
+
+    /// `(busy threads, idle threads, queued jobs)`.
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let state = lock(&self.state);
-        (state.threads - state.idle, state.idle)
+        (state.threads - state.idle, state.idle, state.queue.len())
     }
 }
 
@@ -185,13 +217,29 @@ impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
 ///     assert!(size.await.unwrap().unwrap() > 0);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    spawn_blocking_named(None, Location::caller(), f)
+}
+
+/// `spawn_blocking` with a name and an explicit spawn site (for `TaskBuilder`).
+pub(crate) fn spawn_blocking_named<F, R>(
+    name: Option<Box<str>>,
+    site: &'static Location<'static>,
+    f: F,
+) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
     let shared = context::expect_shared("sprout::spawn_blocking");
-    let task = shared.new_task(|header| TaskCell::new(header, BlockingJob(Some(f))));
+    let task = shared.new_task(name, site, TaskKind::Blocking, |header| {
+        TaskCell::new(header, BlockingJob(Some(f)))
+    });
     shared.blocking.submit(&shared, task.clone());
     JoinHandle::new(task)
 }

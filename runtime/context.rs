@@ -96,6 +96,14 @@ pub(crate) fn worker_index(shared: &Shared) -> Option<usize> {
         .flatten()
 }
 
+/// `Some(i)` if this thread is worker `i` of whatever runtime it runs for (for trace lines).
+pub(crate) fn current_worker_index() -> Option<usize> {
+    CURRENT
+        .try_with(|current| current.borrow().as_ref().and_then(|c| c.worker))
+        .ok()
+        .flatten()
+}
+
 /// `true` if this thread runs for some runtime (as a worker or a pool thread).
 pub(crate) fn is_inside_runtime() -> bool {
     CURRENT

@@ -19,16 +19,21 @@
 //! FIFO queue per worker serves everyone in arrival order. A wake-up on a worker pushes onto that
 //! worker's own local queue: the task runs where its data is warm in cache.
 //!
-//! A task that has returned `Pending` at least once is also in the **registry**, a few
-//! mutex-guarded slabs, so that shutdown can drop the futures of tasks that are waiting on
-//! something (and would otherwise be kept alive only by their own wakers, a reference cycle
-//! through the reactor). Tasks that finish in their first poll never touch it.
+//! Every live task is also in the **registry**, a few mutex-guarded slabs sharded by task id:
+//! shutdown drops the futures of tasks that are waiting on something (and would otherwise be
+//! kept alive only by their own wakers, a reference cycle through the reactor), and the dump,
+//! the watchdog and the shutdown report find tasks there by id.
+//!
+//! Why from spawn and not from the first `Pending`: registering lazily made spawn-and-join of
+//! trivial tasks about 25% faster (they never touched the registry), but then a task blocking
+//! inside its first poll, or waiting in a queue, was invisible to the watchdog and the dump.
+//! docs/ chapter "Watching the runtime" has the before/after figures.
 //!
 //! Invariants:
 //! - I1: a `Runnable` pushed after shutdown began is dropped, not queued; nothing runs after
 //!   `Runtime` is dropped.
-//! - I2: a task is in the registry from its first `Pending` until it completes (task I6); before
-//!   that it is in a run queue. Shutdown drains both, so it reaches every live task.
+//! - I2: a task is in the registry from spawn until it completes (task I6). Shutdown drains the
+//!   queues and the registry, so it reaches every live task.
 //!
 //! Production note: tokio's local queue is a single-producer ring buffer (sprout takes its LIFO
 //! slot idea); smol's is a `ConcurrentQueue`. A plain MPMC `SegQueue` is simpler to reason
@@ -36,21 +41,28 @@
 //!
 //! Read next: `worker.rs` (the loop that pops from these queues).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crossbeam_queue::SegQueue;
 
 use super::blocking::BlockingPool;
 use super::context;
 use super::defer;
+use super::dump::{TaskDump, TaskKind, WaitingOn};
 use super::join::{JoinHandle, TaskId};
 use super::lifo;
+use super::monitor::{WorkerActivity, MAIN_FUTURE};
 use super::park::{Idle, Parker};
 use super::reactor::Reactor;
 use super::slab::Slab;
 use super::task::{lock, Header, Runnable, Schedulable, TaskCell};
+use super::task_meta::TaskMeta;
+use super::trace::Tracer;
 
 /// The state all workers of one runtime share.
 pub(crate) struct Shared {
@@ -75,6 +87,12 @@ pub(crate) struct Shared {
     pub(crate) main_woken: AtomicBool,
     /// `true` while a thread is inside `block_on` as worker 0.
     pub(crate) main_active: AtomicBool,
+    /// When the runtime started: time zero of the trace, the dump and the wait records.
+    pub(crate) epoch: Instant,
+    /// Whether polls are timed (task_meta I2).
+    pub(crate) poll_timing: bool,
+    /// Prints the trace, while tracing is on (trace I1); the reactor holds a copy.
+    tracer: Option<Tracer>,
 }
 
 /// The queues and alarm clock of one worker.
@@ -85,12 +103,22 @@ pub(crate) struct WorkerQueues {
     pub(crate) pinned: SegQueue<Runnable>,
     /// How this worker sleeps and is woken.
     pub(crate) parker: Parker,
+    /// Which task this worker polls, for the watchdog (`monitor.rs`).
+    pub(crate) activity: WorkerActivity,
 }
 
 impl Shared {
-    /// State for a runtime of `workers` workers.
-    pub(crate) fn new(workers: usize, reactor: Reactor, blocking: BlockingPool) -> Shared {
+    /// State for a runtime of `workers` workers, started at `epoch`, timing polls if
+    /// `poll_timing`.
+    pub(crate) fn new(
+        workers: usize,
+        reactor: Reactor,
+        blocking: BlockingPool,
+        epoch: Instant,
+        poll_timing: bool,
+    ) -> Shared {
         let shards = (workers * 4).next_power_of_two();
+        let reactor_tracer = reactor.tracer().cloned();
         Shared {
             injector: SegQueue::new(),
             workers: (0..workers)
@@ -98,6 +126,7 @@ impl Shared {
                     local: SegQueue::new(),
                     pinned: SegQueue::new(),
                     parker: Parker::new(),
+                    activity: WorkerActivity::default(),
                 })
                 .collect(),
             idle: Idle::new(workers),
@@ -108,6 +137,9 @@ impl Shared {
             shutting_down: AtomicBool::new(false),
             main_woken: AtomicBool::new(false),
             main_active: AtomicBool::new(false),
+            epoch,
+            poll_timing,
+            tracer: reactor_tracer,
         }
     }
 
@@ -116,7 +148,7 @@ impl Shared {
     /// for); the task it displaces goes to the local queue. Elsewhere it goes to the injector
     /// and a parked worker is woken.
     pub(crate) fn schedule(&self, task: Runnable) {
-        self.route(task, |worker, task| {
+        self.route(task, "the LIFO slot (runs next)", |worker, task| {
             if let Some(displaced) = lifo::replace(task) {
                 self.push_local(worker, displaced);
             }
@@ -125,24 +157,39 @@ impl Shared {
 
     /// Queues a new task at the *back* of the queue (spawn order is run order).
     pub(crate) fn schedule_back(&self, task: Runnable) {
-        self.route(task, |worker, task| self.push_local(worker, task));
+        self.route(task, "the back of the local queue", |worker, task| {
+            self.push_local(worker, task)
+        });
     }
 
     /// Re-queues a task that woke itself during its own poll (`yield_now`, a spent budget): on a
     /// worker it is deferred until the reactor has been polled (`defer.rs`), so the tasks whose
     /// I/O became ready meanwhile go first.
     pub(crate) fn schedule_yielded(&self, task: Runnable) {
-        self.route(task, |_, task| defer::push(task));
+        self.route(
+            task,
+            "the deferred list (after the next reactor poll)",
+            |_, task| defer::push(task),
+        );
     }
 
     /// The shape all three `schedule` forms share: after shutdown the task is dropped (I1); on
-    /// a worker of this runtime, `on_worker` decides where it goes; from any other thread it goes
-    /// to the injector and a parked worker is woken.
-    fn route(&self, task: Runnable, on_worker: impl FnOnce(usize, Runnable)) {
+    /// a worker of this runtime, `on_worker` decides where it goes (`place` says where, for the
+    /// trace); from any other thread it goes to the injector and a parked worker is woken.
+    fn route(&self, task: Runnable, place: &str, on_worker: impl FnOnce(usize, Runnable)) {
         if self.shutting_down.load(Ordering::Acquire) {
             return;
         }
-        match context::worker_index(self) {
+        let worker = context::worker_index(self);
+        if let Some(tracer) = self.tracer() {
+            let place = if worker.is_some() {
+                place
+            } else {
+                "the injector"
+            };
+            trace_queued(tracer, task.header(), place);
+        }
+        match worker {
             Some(worker) => on_worker(worker, task),
             None => {
                 self.injector.push(task);
@@ -214,13 +261,29 @@ impl Shared {
         &self.registry[id.as_u64() as usize & (self.registry.len() - 1)]
     }
 
-    /// Creates a task with `make`, given its header with a fresh id, and counts it as live.
+    /// Creates a task of `kind` named `name`, spawned at `site`, with `make` (given its header
+    /// with a fresh id); counts it as live and enters it in the registry (I2).
     pub(crate) fn new_task<S: Schedulable>(
         self: &Arc<Self>,
+        name: Option<Box<str>>,
+        site: &'static Location<'static>,
+        kind: TaskKind,
         make: impl FnOnce(Header) -> Arc<S>,
     ) -> Arc<S> {
         self.live.fetch_add(1, Ordering::Relaxed);
-        make(Header::new(TaskId::next(), self.clone()))
+        let meta = TaskMeta::new(name, site, kind, self.poll_timing);
+        let task = make(Header::new(TaskId::next(), self.clone(), meta));
+        self.registry_insert(task.clone());
+        if let Some(tracer) = self.tracer() {
+            trace_spawn(tracer, task.header());
+        }
+        task
+    }
+
+    /// The tracer, while tracing is on: `None` is the one cheap check of trace I1.
+    #[inline]
+    pub(crate) fn tracer(&self) -> Option<&Tracer> {
+        self.tracer.as_ref()
     }
 
     /// Counts a task as finished; called once per task by `Header::complete`.
@@ -228,8 +291,8 @@ impl Shared {
         self.live.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// Records a task that just returned `Pending` for the first time (I2, task I6).
-    pub(crate) fn registry_insert(&self, task: Runnable) {
+    /// Records a task that was just created (I2, task I6).
+    fn registry_insert(&self, task: Runnable) {
         let header = task.header();
         let mut shard = lock(self.shard(header.id));
         let key = shard.next_key();
@@ -249,6 +312,78 @@ impl Shared {
             .is_some_and(|task| task.header().id == header.id);
         if same_task {
             shard.remove(key);
+        }
+    }
+
+    /// The live task numbered `id`, if it is in the registry.
+    pub(crate) fn find_task(&self, id: TaskId) -> Option<Runnable> {
+        lock(self.shard(id))
+            .iter()
+            .find(|task| task.header().id == id)
+            .cloned()
+    }
+
+    /// How the watchdog and the shutdown report name the poll of `running` (a task id, or
+    /// `MAIN_FUTURE`): `task 5 "name" (spawned at src/main.rs:10:5)`.
+    pub(crate) fn describe_poll(&self, running: u64) -> String {
+        if running == MAIN_FUTURE {
+            return "the block_on future".to_owned();
+        }
+        let Some(id) = TaskId::from_u64(running) else {
+            return "no task".to_owned();
+        };
+        match self.find_task(id) {
+            Some(task) => {
+                let meta = &task.header().meta;
+                format!("{} (spawned at {})", meta.describe(id), meta.spawned_at())
+            }
+            None => format!("task {id} (finished since)"),
+        }
+    }
+
+    /// A [`TaskDump`] of every live task, in registry order, with what each waits on: the
+    /// wakers parked in the reactor, the timer queue and the `JoinHandle`s are matched to the
+    /// tasks they point at (task_meta's module doc).
+    pub(crate) fn task_snapshots(&self, now: Instant) -> Vec<TaskDump> {
+        let mut tasks = Vec::new();
+        // (task address, index into `tasks`) and (joiner's address, the task it awaits).
+        let mut addresses = HashMap::new();
+        let mut joiners = Vec::new();
+        for shard in self.registry.iter() {
+            for task in lock(shard).iter() {
+                let header = task.header();
+                // A thin pointer to the task, the same address its wakers carry.
+                let address = Arc::as_ptr(task).cast::<()>() as usize;
+                addresses.insert(address, tasks.len());
+                if let Some(joiner) = header.joiner_address() {
+                    joiners.push((joiner, WaitingOn::Task(header.id)));
+                }
+                tasks.push(self.snapshot(header));
+            }
+        }
+        let parked = self.reactor.parked_waiters(now);
+        for (address, waiting_on) in parked.into_iter().chain(joiners) {
+            if let Some(&index) = addresses.get(&address) {
+                tasks[index].waiting_on.push(waiting_on);
+            }
+        }
+        tasks
+    }
+
+    /// The dump's view of one task, before its waits are filled in.
+    fn snapshot(&self, header: &Header) -> TaskDump {
+        let meta = &header.meta;
+        let counters = meta.counters(self.poll_timing);
+        TaskDump {
+            id: header.id,
+            name: meta.name().map(str::to_owned),
+            spawned_at: meta.spawned_at(),
+            kind: meta.kind(),
+            state: header.dump_state(),
+            polls: counters.polls,
+            busy: counters.busy,
+            longest_poll: counters.longest,
+            waiting_on: Vec::new(),
         }
     }
 
@@ -294,13 +429,40 @@ impl Shared {
     }
 }
 
-/// Spawns a `Send` future on this thread's runtime (see [`crate::spawn`]).
-pub(crate) fn spawn_on<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+/// Traces a spawn: `task 5 "name" spawned at src/main.rs:10:5`. Out of line: tracing is rare.
+#[cold]
+fn trace_spawn(tracer: &Tracer, header: &Header) {
+    let who = header.meta.describe(header.id);
+    let site = header.meta.spawned_at();
+    let kind = match header.meta.kind() {
+        TaskKind::Async => "",
+        TaskKind::Local => " (spawn_local)",
+        TaskKind::Blocking => " (spawn_blocking)",
+    };
+    tracer.event(format_args!("{who}{kind} spawned at {site}"));
+}
+
+/// Traces where a scheduled task went.
+#[cold]
+fn trace_queued(tracer: &Tracer, header: &Header, place: &str) {
+    let who = header.meta.describe(header.id);
+    tracer.event(format_args!("{who} queued: {place}"));
+}
+
+/// Spawns a `Send` future on `shared`, named `name`, as if `spawn` was called at `site`.
+pub(crate) fn spawn_on<F>(
+    shared: &Arc<Shared>,
+    name: Option<Box<str>>,
+    site: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let task = shared.new_task(|header| TaskCell::new(header, future));
+    let task = shared.new_task(name, site, TaskKind::Async, |header| {
+        TaskCell::new(header, future)
+    });
     // New tasks queue behind the ones already waiting: spawn order is run order.
     shared.schedule_back(task.clone());
     JoinHandle::new(task)
@@ -327,5 +489,6 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_on(&context::expect_shared("sprout::spawn"), future)
+    let shared = context::expect_shared("sprout::spawn");
+    spawn_on(&shared, None, Location::caller(), future)
 }

@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use super::task::{panic_message, report_detached_panic, Joinable};
+use super::task_meta;
 
 /// A task's id: unique for the life of the process, never reused. Shown in panic reports.
 ///
@@ -47,6 +48,14 @@ impl TaskId {
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         TaskId(NonZeroU64::new(id).expect("the task id counter starts at 1 and never wraps"))
+    }
+
+    /// Stands for the `block_on` future in trace lines (it is not a task; no task gets this id).
+    pub(crate) const MAIN: TaskId = TaskId(NonZeroU64::MAX);
+
+    /// The id numbered `id`, if `id` is not 0 (the "no task" value of the runtime's atomics).
+    pub(crate) fn from_u64(id: u64) -> Option<TaskId> {
+        NonZeroU64::new(id).map(TaskId)
     }
 
     /// The id as a number.
@@ -89,15 +98,19 @@ pub struct JoinError {
 enum Cause {
     /// `JoinHandle::cancel` was called, or the runtime shut down first.
     Cancelled,
-    /// The future panicked.
-    Panic {
-        /// The panic's text, read once from the payload.
-        message: String,
-        /// What `panic!` was given. In a `Mutex` only so that `JoinError` is `Sync` (a
-        /// `Box<dyn Any + Send>` is not), which lets it become an `io::Error` or a
-        /// `Box<dyn Error + Send + Sync>`; it is never contended.
-        payload: Mutex<Box<dyn Any + Send + 'static>>,
-    },
+    /// The future panicked. Boxed: panics are rare, and a small `JoinError` keeps every task's
+    /// allocation small (the output slot of a task is as big as its largest error).
+    Panic(Box<PanicCause>),
+}
+
+/// What a panic left behind.
+struct PanicCause {
+    /// The panic's text, read once from the payload.
+    message: String,
+    /// What `panic!` was given. In a `Mutex` only so that `JoinError` is `Sync` (a
+    /// `Box<dyn Any + Send>` is not), which lets it become an `io::Error` or a
+    /// `Box<dyn Error + Send + Sync>`; it is never contended.
+    payload: Mutex<Box<dyn Any + Send + 'static>>,
 }
 
 impl JoinError {
@@ -113,10 +126,10 @@ impl JoinError {
     pub(crate) fn panic(id: TaskId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             id,
-            cause: Cause::Panic {
+            cause: Cause::Panic(Box::new(PanicCause {
                 message: panic_message(payload.as_ref()).to_owned(),
                 payload: Mutex::new(payload),
-            },
+            })),
         }
     }
 
@@ -158,7 +171,7 @@ impl JoinError {
     /// });
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.cause, Cause::Panic { .. })
+        matches!(self.cause, Cause::Panic(_))
     }
 
     /// The panic's message, if the task panicked with a string (as `panic!("…")` does).
@@ -171,7 +184,7 @@ impl JoinError {
     /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match &self.cause {
-            Cause::Panic { message, .. } => Some(message),
+            Cause::Panic(panic) => Some(&panic.message),
             Cause::Cancelled => None,
         }
     }
@@ -189,9 +202,10 @@ impl JoinError {
     /// ```
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.cause {
-            Cause::Panic { payload, .. } => {
-                Ok(payload.into_inner().unwrap_or_else(PoisonError::into_inner))
-            }
+            Cause::Panic(panic) => Ok(panic
+                .payload
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner)),
             Cause::Cancelled => Err(self),
         }
     }
@@ -201,7 +215,7 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.cause {
             Cause::Cancelled => write!(f, "task {} was cancelled", self.id),
-            Cause::Panic { message, .. } => write!(f, "task {} panicked: {message}", self.id),
+            Cause::Panic(panic) => write!(f, "task {} panicked: {}", self.id, panic.message),
         }
     }
 }
@@ -282,7 +296,12 @@ impl<T: 'static> JoinHandle<T> {
     /// ```
     pub fn cancel(&self) {
         if let Some(task) = &self.task {
-            if task.header().cancel() {
+            let header = task.header();
+            if let Some(tracer) = header.shared.tracer() {
+                let who = header.meta.describe(self.id);
+                tracer.event(format_args!("{who} cancelled through its JoinHandle"));
+            }
+            if header.cancel() {
                 task.clone().runnable().schedule();
             }
         }
@@ -331,6 +350,9 @@ impl<T: 'static> Future for JoinHandle<T> {
             header.register_joiner(cx.waker());
             // Re-check after registering: see `Header::register_joiner`.
             if !header.is_complete() {
+                if header.shared.tracer().is_some() {
+                    task_meta::note_task(self.id); // For the trace (task_meta I3).
+                }
                 return Poll::Pending;
             }
         }
@@ -346,7 +368,7 @@ impl<T: 'static> Drop for JoinHandle<T> {
             if task.header().detach() {
                 // The task finished before we let go, and its output was never claimed (I5).
                 if let Some(Err(error)) = task.take_output() {
-                    report_detached_panic(&error);
+                    report_detached_panic(&error, &task.header().meta);
                 }
             }
         }

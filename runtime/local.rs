@@ -21,7 +21,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
@@ -29,10 +29,13 @@ use std::thread::{self, ThreadId};
 
 use super::context;
 use super::coop;
+use super::dump::TaskKind;
 use super::join::{JoinError, JoinHandle};
+use super::probe::{self, PollOutcome, PollProbe};
 use super::slab::Slab;
 use super::task::{
-    lock, report_detached_panic, Header, Joinable, RunAction, Runnable, Schedulable,
+    lock, report_detached_panic, trace_cancelled, Header, Joinable, RunAction, Runnable,
+    Schedulable,
 };
 
 /// A local future, boxed and with its output already routed into its cell.
@@ -81,7 +84,21 @@ pub(crate) struct LocalCell<T> {
 ///     assert_eq!(handle.await.unwrap(), 10);
 /// });
 /// ```
+#[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_local_named(None, Location::caller(), future)
+}
+
+/// `spawn_local` with a name and an explicit spawn site (for `TaskBuilder`).
+pub(crate) fn spawn_local_named<F>(
+    name: Option<Box<str>>,
+    site: &'static Location<'static>,
+    future: F,
+) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: Send + 'static,
@@ -95,7 +112,7 @@ where
     LOCAL_FUTURES.with(|table| {
         let mut table = table.borrow_mut();
         let slot = table.next_key();
-        let cell = shared.new_task(|header| {
+        let cell = shared.new_task(name, site, TaskKind::Local, |header| {
             Arc::new(LocalCell {
                 header,
                 output: Mutex::new(None),
@@ -136,10 +153,10 @@ impl<T: Send + 'static> LocalCell<T> {
             output.get_or_insert(result);
         }
         drop(output);
-        // Local tasks are never in the registry: their owner thread's table holds them.
+        self.header.shared.registry_remove(&self.header); // task I6
         if self.header.complete() {
             if let Some(Err(error)) = lock(&self.output).take() {
-                report_detached_panic(&error);
+                report_detached_panic(&error, &self.header.meta);
             }
         }
     }
@@ -169,6 +186,7 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
         match self.header.start_run() {
             RunAction::Skip => {}
             RunAction::Cancel => {
+                trace_cancelled(&self.header);
                 let entry = remove();
                 let dropped = catch_unwind(AssertUnwindSafe(move || drop(entry)));
                 let error = match dropped {
@@ -182,13 +200,17 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                 let waker = Waker::from(self.clone());
                 let mut cx = Context::from_waker(&waker);
                 coop::reset();
-                match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx))) {
+                let probe = PollProbe::start(&self.header);
+                let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+                probe.finish(&self.header, PollOutcome::of(&polled));
+                match polled {
                     Ok(Poll::Pending) => {
                         LOCAL_FUTURES.with(|table| {
                             if let Some(entry) = table.borrow_mut().get_mut(self.slot) {
                                 entry.future = Some(future);
                             }
                         });
+                        probe::run_ended(&self.header);
                         if self.header.finish_pending() {
                             self.schedule();
                         }
@@ -197,11 +219,13 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                         remove();
                         drop(future);
                         self.finish(None);
+                        probe::run_ended(&self.header);
                     }
                     Err(payload) => {
                         remove();
                         let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
                         self.finish(Some(Err(JoinError::panic(id, payload))));
+                        probe::run_ended(&self.header);
                     }
                 }
             }
@@ -237,13 +261,13 @@ impl<T: Send + 'static> Joinable<T> for LocalCell<T> {
 
 impl<T: Send + 'static> Wake for LocalCell<T> {
     fn wake(self: Arc<Self>) {
-        if self.header.wake_up() {
+        if self.header.wake_up_traced() {
             self.schedule();
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.header.wake_up() {
+        if self.header.wake_up_traced() {
             self.clone().schedule();
         }
     }

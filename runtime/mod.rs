@@ -28,6 +28,18 @@
 //! | `context.rs`        | which runtime this thread belongs to                      | beside the flow           |
 //! | `slab.rs`           | stable integer keys for sources and tasks                 | helper                    |
 //! | `sync/`             | `Event`, channels, `oneshot`, `Semaphore`                 | waker parked by a task    |
+//!
+//! Watching the runtime work (docs/ chapter "Watching the runtime"):
+//!
+//! | file                | what it holds                                             | stage                     |
+//! |---------------------|-----------------------------------------------------------|---------------------------|
+//! | `task_builder.rs`   | `TaskBuilder`: spawn with a name                          | spawn                     |
+//! | `task_meta.rs`      | a task's name, spawn site, poll counters, what it waits on | every stage              |
+//! | `probe.rs`          | the bookkeeping around one poll                           | poll                      |
+//! | `trace.rs`          | `SPROUT_TRACE=1`: one stderr line per event               | every stage               |
+//! | `dump.rs`           | `dump()` and SIGUSR1: every live task, fd and timer       | a snapshot of all stages  |
+//! | `monitor.rs`        | the blocking watchdog and the SIGUSR1 thread              | a poll that never returns |
+//! | `shutdown.rs`       | `Runtime::drop`: name what is still alive, bounded wait   | after the flow            |
 
 mod async_io;
 mod blocking;
@@ -35,16 +47,23 @@ mod builder;
 mod context;
 mod coop;
 mod defer;
+mod dump;
 mod executor;
 mod join;
 mod lifo;
 mod local;
+mod monitor;
 mod park;
+mod probe;
 mod reactor;
+mod shutdown;
 mod slab;
 mod task;
+mod task_builder;
+mod task_meta;
 mod time;
 mod timer;
+mod trace;
 mod worker;
 
 pub mod sync;
@@ -53,7 +72,11 @@ pub use async_io::Async;
 pub use blocking::spawn_blocking;
 pub use builder::{run, stats, Builder, Runtime, RuntimeStats, WORKERS_ENV};
 pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
+pub use dump::{dump, RuntimeDump, SourceDump, TaskDump, TaskKind, TaskState, WaitingOn};
 pub use executor::spawn;
 pub use join::{join_all, JoinError, JoinHandle, TaskId};
 pub use local::spawn_local;
+pub use monitor::WATCHDOG_ENV;
+pub use task_builder::TaskBuilder;
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed, Interval, Sleep};
+pub use trace::TRACE_ENV;

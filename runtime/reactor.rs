@@ -33,7 +33,7 @@
 //! Read next: `async_io.rs` (how `Async<T>` uses a source), `timer.rs`.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
@@ -41,9 +41,12 @@ use std::time::{Duration, Instant};
 
 use polling::{Event, Events, PollMode, Poller};
 
+use super::dump::{SourceDump, WaitingOn};
 use super::slab::Slab;
 use super::task::lock;
+use super::task_meta;
 use super::timer::{TimerKey, TimerQueue};
+use super::trace::{self, human, Tracer, WakeCause};
 
 /// Readiness flag: the fd was readable at the last event.
 const READABLE: usize = 1 << 0;
@@ -70,6 +73,14 @@ impl Direction {
         }
     }
 
+    /// "readable" or "writable", for trace lines and reports.
+    pub(crate) fn adjective(self) -> &'static str {
+        match self {
+            Direction::Read => "readable",
+            Direction::Write => "writable",
+        }
+    }
+
     /// This direction's index in [`Source::wakers`].
     fn index(self) -> usize {
         match self {
@@ -83,6 +94,10 @@ impl Direction {
 pub(crate) struct Source {
     /// The key the poller reports in events for this fd (its slot in `Reactor::sources`).
     key: usize,
+    /// The fd itself, for the trace and the dump.
+    fd: RawFd,
+    /// Whether the runtime traces: then a poll that parks here notes it (task_meta I3).
+    tracing: bool,
     /// Flags and tick (see the module doc). Written by `dispatch` and `clear_readiness`.
     readiness: AtomicUsize,
     /// Wakers parked per direction (`[read, write]`). A `Vec` because two tasks may wait on one
@@ -110,6 +125,9 @@ impl Source {
         if word & direction.flag() != 0 {
             Poll::Ready(word / TICK)
         } else {
+            if self.tracing {
+                task_meta::note_fd(self.fd, direction);
+            }
             Poll::Pending
         }
     }
@@ -125,14 +143,20 @@ impl Source {
             });
     }
 
+    /// The registered fd.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd
+    }
+
     /// The current tick (how many events this source has seen).
     pub(crate) fn tick(&self) -> usize {
         self.readiness.load(Ordering::Acquire) / TICK
     }
 
-    /// Records an event and moves the wakers it satisfies into `woken`.
+    /// Records an event and moves the wakers it satisfies into `woken`, readers first. Returns
+    /// how many readers it moved.
     // ANCHOR: on_event
-    fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) {
+    fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) -> usize {
         let flags = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
         self.readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
@@ -140,12 +164,17 @@ impl Source {
             })
             .ok();
         let mut wakers = lock(&self.wakers);
-        if readable {
+        let readers = if readable {
+            let readers = wakers[Direction::Read.index()].len();
             woken.append(&mut wakers[Direction::Read.index()]);
-        }
+            readers
+        } else {
+            0
+        };
         if writable {
             woken.append(&mut wakers[Direction::Write.index()]);
         }
+        readers
     }
     // ANCHOR_END: on_event
 }
@@ -162,6 +191,8 @@ pub(crate) struct Reactor {
     driver: Mutex<Driver>,
     /// Pending timers, and when the driver will wake up on its own.
     timers: Mutex<Timers>,
+    /// Prints the trace, while tracing is on (trace I1). The whole runtime reaches it here.
+    tracer: Option<Tracer>,
 }
 
 /// What the driving worker needs between a wait and its dispatch.
@@ -170,6 +201,9 @@ pub(crate) struct Driver {
     events: Events,
     /// Wakers collected during dispatch, woken after every lock is released.
     woken: Vec<Waker>,
+    /// While tracing: runs of `woken` (how many, and why), so each wake-up is traced with its
+    /// cause. Empty otherwise.
+    causes: Vec<(usize, WakeCause)>,
 }
 
 /// The timer queue plus the driver's current wake-up time (for I4).
@@ -182,8 +216,8 @@ struct Timers {
 }
 
 impl Reactor {
-    /// A reactor with a fresh poller.
-    pub(crate) fn new() -> io::Result<Reactor> {
+    /// A reactor with a fresh poller; it traces through `tracer`, if given.
+    pub(crate) fn new(tracer: Option<Tracer>) -> io::Result<Reactor> {
         Ok(Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(Slab::new()),
@@ -191,12 +225,19 @@ impl Reactor {
             driver: Mutex::new(Driver {
                 events: Events::new(),
                 woken: Vec::new(),
+                causes: Vec::new(),
             }),
             timers: Mutex::new(Timers {
                 queue: TimerQueue::new(),
                 driver_wakes_at: None,
             }),
+            tracer,
         })
+    }
+
+    /// The tracer, while tracing is on: `None` is the one cheap check of trace I1.
+    pub(crate) fn tracer(&self) -> Option<&Tracer> {
+        self.tracer.as_ref()
     }
 
     /// Registers `fd` for edge-triggered read and write events; it starts out ready in both
@@ -206,6 +247,8 @@ impl Reactor {
         let key = sources.next_key();
         let source = Arc::new(Source {
             key,
+            fd: fd.as_raw_fd(),
+            tracing: self.tracer.is_some(),
             readiness: AtomicUsize::new(READABLE | WRITABLE),
             wakers: Mutex::new([Vec::new(), Vec::new()]),
         });
@@ -265,8 +308,24 @@ impl Reactor {
             timers.driver_wakes_at = Some(deadline);
             deadline.map(|d| d.saturating_duration_since(Instant::now()))
         };
+        if let Some(tracer) = &self.tracer {
+            match timeout {
+                Some(timeout) => tracer.event(format_args!(
+                    "parks in epoll_wait for at most {} (the next timer)",
+                    human(timeout)
+                )),
+                None => tracer.event(format_args!("parks in epoll_wait until an event")),
+            }
+        }
         self.wait_for(driver, timeout);
         lock(&self.timers).driver_wakes_at = None;
+        if let Some(tracer) = &self.tracer {
+            if driver.events.is_empty() {
+                tracer.event(format_args!(
+                    "epoll_wait returned no events (a timer is due, or another thread notified)"
+                ));
+            }
+        }
     }
 
     /// One `epoll_wait` with the given timeout (`None`: until an event or a notify).
@@ -283,23 +342,51 @@ impl Reactor {
     /// Returns how many wakers were woken.
     // ANCHOR: dispatch
     pub(crate) fn dispatch(&self, driver: &mut Driver) -> usize {
-        let Driver { events, woken } = driver;
+        let Driver {
+            events,
+            woken,
+            causes,
+        } = driver;
         {
             let sources = lock(&self.sources);
             for event in events.iter() {
                 // A stale event for a deregistered key finds an empty slot (or, at worst, a new
                 // source reusing the key, which then makes one harmless spurious attempt).
                 if let Some(source) = sources.get(event.key) {
-                    source.on_event(event.readable, event.writable, woken);
+                    let before = woken.len();
+                    let readers = source.on_event(event.readable, event.writable, woken);
+                    if self.tracer.is_some() {
+                        let writers = woken.len() - before - readers;
+                        causes.push((readers, WakeCause::Fd(source.fd, Direction::Read)));
+                        causes.push((writers, WakeCause::Fd(source.fd, Direction::Write)));
+                    }
                 }
+            }
+            if let Some(tracer) = &self.tracer {
+                trace_events(tracer, events, &sources);
             }
         }
         events.clear();
+        let before = woken.len();
         lock(&self.timers).queue.fire_expired(Instant::now(), woken);
         let count = woken.len();
         // Wake after every lock is released: a wake-up pushes onto a run queue and may unpark a
         // worker, which should not happen while we hold the sources lock.
-        woken.drain(..).for_each(Waker::wake);
+        match &self.tracer {
+            None => woken.drain(..).for_each(Waker::wake),
+            Some(tracer) => {
+                if count > before {
+                    tracer.event(format_args!("{} timer(s) fired", count - before));
+                    causes.push((count - before, WakeCause::Timer));
+                }
+                let mut wakers = woken.drain(..);
+                for (how_many, cause) in causes.drain(..) {
+                    trace::with_cause(cause, || {
+                        wakers.by_ref().take(how_many).for_each(Waker::wake);
+                    });
+                }
+            }
+        }
         count
     }
     // ANCHOR_END: dispatch
@@ -351,8 +438,85 @@ impl Reactor {
         lock(&self.timers).queue.len()
     }
 
+    /// The dump's view of every registered fd.
+    pub(crate) fn source_snapshots(&self) -> Vec<SourceDump> {
+        let sources = lock(&self.sources);
+        sources
+            .iter()
+            .map(|source| {
+                let word = source.readiness.load(Ordering::Acquire);
+                let wakers = lock(&source.wakers);
+                SourceDump {
+                    fd: source.fd,
+                    readable: word & READABLE != 0,
+                    writable: word & WRITABLE != 0,
+                    waiting_readers: wakers[Direction::Read.index()].len(),
+                    waiting_writers: wakers[Direction::Write.index()].len(),
+                }
+            })
+            .collect()
+    }
+
+    /// The deadlines of the pending timers, soonest first.
+    pub(crate) fn timer_deadlines(&self) -> Vec<Instant> {
+        lock(&self.timers).queue.deadlines()
+    }
+
+    /// Who waits here, for the dump: for every waker parked on a source or in the timer queue,
+    /// the address it points at (a task's, for a task's waker: see task_meta) and what it waits
+    /// for.
+    pub(crate) fn parked_waiters(&self, now: Instant) -> Vec<(usize, WaitingOn)> {
+        let mut waiters = Vec::new();
+        for source in lock(&self.sources).iter() {
+            let wakers = lock(&source.wakers);
+            for (direction, parked) in [(Direction::Read, 0), (Direction::Write, 1)] {
+                for waker in &wakers[parked] {
+                    waiters.push((address(waker), WaitingOn::fd(source.fd, direction)));
+                }
+            }
+        }
+        for (deadline, waker) in lock(&self.timers).queue.iter() {
+            let left = deadline.saturating_duration_since(now);
+            waiters.push((address(waker), WaitingOn::Timer(left)));
+        }
+        waiters
+    }
+
     /// How many fds are registered.
     pub(crate) fn registered_sources(&self) -> usize {
         lock(&self.sources).len()
+    }
+}
+
+/// The address a waker points at: for a task's waker, the task itself (`Waker::from(Arc<T>)`
+/// keeps the `Arc`'s pointer as its data), which is how the dump matches wakers to tasks.
+pub(crate) fn address(waker: &Waker) -> usize {
+    waker.data() as usize
+}
+
+/// Traces what one `epoll_wait` returned: `epoll_wait returned 1 event: fd 9 readable`.
+fn trace_events(tracer: &Tracer, events: &Events, sources: &Slab<Arc<Source>>) {
+    let described: Vec<String> = events
+        .iter()
+        .map(|event| {
+            let fd = sources
+                .get(event.key)
+                .map_or_else(|| "a closed fd".to_owned(), |s| format!("fd {}", s.fd));
+            let ready = match (event.readable, event.writable) {
+                (true, true) => "readable+writable",
+                (true, false) => "readable",
+                (false, true) => "writable",
+                (false, false) => "closed or in error",
+            };
+            format!("{fd} {ready}")
+        })
+        .collect();
+    if !described.is_empty() {
+        let plural = if described.len() == 1 { "" } else { "s" };
+        tracer.event(format_args!(
+            "epoll_wait returned {} event{plural}: {}",
+            described.len(),
+            described.join(", ")
+        ));
     }
 }

@@ -73,6 +73,11 @@ impl<T> Slab<T> {
         self.slots.len() - self.free.len()
     }
 
+    /// The values, in key order (used by the runtime dump).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().flatten()
+    }
+
     /// Empties the slab, returning every value (used at shutdown).
     pub(crate) fn drain(&mut self) -> Vec<T> {
         self.free.clear();
@@ -100,6 +105,7 @@ mod tests {
         let c = slab.insert("c");
         assert_eq!(c, a);
         assert_eq!(slab.len(), 2);
+        assert_eq!(slab.iter().collect::<Vec<_>>(), vec![&"c", &"b"]);
         let mut all = slab.drain();
         all.sort();
         assert_eq!(all, vec!["b", "c"]);

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use super::context;
 use super::reactor::Reactor;
+use super::task_meta;
 use super::timer::TimerKey;
 
 /// Waits until `duration` has passed. The deadline is fixed when `sleep` is called.
@@ -164,6 +165,11 @@ impl Future for Sleep {
                     key,
                     waker: cx.waker().clone(),
                 });
+            }
+        }
+        if let Some(registration) = &self.registration {
+            if registration.reactor.tracer().is_some() {
+                task_meta::note_deadline(deadline); // For the trace (task_meta I3).
             }
         }
         Poll::Pending

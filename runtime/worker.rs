@@ -63,7 +63,7 @@ impl Worker {
     pub(crate) fn run_until_shutdown(mut self) {
         while !self.shared.is_shutting_down() {
             match self.next_task() {
-                Some(task) => task.run(),
+                Some(task) => self.run_task(task),
                 None => self.park(),
             }
         }
@@ -74,6 +74,14 @@ impl Worker {
         for task in defer::take_all() {
             task.shut_down();
         }
+    }
+
+    /// Polls `task` once, showing it to the watchdog meanwhile (`monitor.rs`).
+    pub(crate) fn run_task(&self, task: Runnable) {
+        let activity = &self.shared.workers[self.index].activity;
+        activity.begin(task.header().id.as_u64());
+        task.run();
+        activity.end();
     }
 
     /// The next task to run, if any work can be found without sleeping.
@@ -177,8 +185,17 @@ impl Worker {
                 shared.reactor.dispatch(&mut driver);
             }
             None => {
+                let tracer = shared.tracer();
+                if let Some(tracer) = tracer {
+                    tracer.event(format_args!(
+                        "parks on its condvar (another worker waits in epoll)"
+                    ));
+                }
                 parker.park_on_condvar();
                 shared.idle.withdraw(self.index);
+                if let Some(tracer) = tracer {
+                    tracer.event(format_args!("unparked"));
+                }
             }
         }
     }

@@ -99,4 +99,5 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
     path
 }
 
+pub mod child;
 pub mod net;

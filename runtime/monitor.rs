@@ -1,0 +1,238 @@
+//! The monitor thread: the blocking watchdog, and the runtime dump on SIGUSR1.
+//!
+//! Where it sits: outside the flow, looking at it. A worker stuck in one poll is the flow
+//! stopped at "poll"; the monitor notices and says which task did it:
+//!
+//! ```text
+//! spawn → run queue → [poll … still polling after 500 ms?] → Pending → … → wake → run queue
+//! ```
+//!
+//! Each worker publishes, in its [`WorkerActivity`], the id of the task it polls and a count of
+//! polls started. The monitor wakes every fifth of the threshold and compares: a worker whose
+//! count has not moved while the same task stayed in its hands has been inside one poll for at
+//! least the time between the two looks. That is gevent's `max_blocking_time`, done by
+//! sampling, so the hot path pays two plain stores per poll and no clock reads or syscalls.
+//!
+//! The same thread waits on a socket pair: `signal-hook` writes a byte into it when SIGUSR1
+//! arrives (the handler itself may do nothing else), and the monitor prints [`crate::dump`]'s
+//! report. Shutdown writes a byte too, after setting the runtime's shutting-down flag.
+//!
+//! Invariants:
+//! - I1: a worker stores the task id before counting the poll, and clears it after; the monitor
+//!   reads the count, then the id, then the count again, and trusts the pair only if the count
+//!   did not move, so it never blames a task for its neighbour's time.
+//! - I2: each stuck poll is reported once while it blocks, and once more when it returns.
+//!
+//! Read next: `builder.rs` (where the monitor is started and stopped).
+
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::{Duration, Instant};
+
+use signal_hook::consts::SIGUSR1;
+use signal_hook::SigId;
+
+use super::dump::RuntimeDump;
+use super::executor::Shared;
+use super::trace::human;
+
+/// The environment variable that sets the watchdog threshold in milliseconds; `0` disables it.
+///
+/// ```
+/// assert_eq!(sprout::runtime::WATCHDOG_ENV, "SPROUT_WATCHDOG_MS");
+/// ```
+pub const WATCHDOG_ENV: &str = "SPROUT_WATCHDOG_MS";
+
+/// The watchdog threshold when neither the builder nor `SPROUT_WATCHDOG_MS` sets one.
+pub(crate) const DEFAULT_WATCHDOG: Duration = Duration::from_millis(500);
+
+/// The `WorkerActivity::running` value while worker 0 polls the `block_on` future.
+pub(crate) const MAIN_FUTURE: u64 = u64::MAX;
+
+/// What one worker is doing, as the watchdog sees it (I1).
+#[derive(Default)]
+pub(crate) struct WorkerActivity {
+    /// Polls started on this worker; written only by the worker.
+    polls: AtomicU64,
+    /// The id of the task being polled ([`MAIN_FUTURE`] for `block_on`'s), 0 between polls.
+    running: AtomicU64,
+}
+
+impl WorkerActivity {
+    /// Called by the worker just before it polls task `id` (I1).
+    pub(crate) fn begin(&self, id: u64) {
+        self.running.store(id, Ordering::Relaxed);
+        let polls = self.polls.load(Ordering::Relaxed) + 1;
+        self.polls.store(polls, Ordering::Release);
+    }
+
+    /// Called by the worker when the poll returned.
+    pub(crate) fn end(&self) {
+        self.running.store(0, Ordering::Release);
+    }
+
+    /// `Some((polls, id))` if a poll is in progress, read consistently (I1).
+    pub(crate) fn current(&self) -> Option<(u64, u64)> {
+        let polls = self.polls.load(Ordering::Acquire);
+        let running = self.running.load(Ordering::Acquire);
+        let again = self.polls.load(Ordering::Acquire);
+        (running != 0 && polls == again).then_some((polls, running))
+    }
+}
+
+/// The running monitor thread of one runtime; stopped by [`Monitor::stop`].
+pub(crate) struct Monitor {
+    /// The thread.
+    thread: Option<ThreadHandle<()>>,
+    /// Our end of the socket pair: one byte wakes the monitor.
+    waker: UnixStream,
+    /// The SIGUSR1 registration, if any; removed on stop.
+    signal: Option<SigId>,
+}
+
+/// What the monitor was asked to do.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct MonitorConfig {
+    /// Report polls longer than this; `None` disables the watchdog.
+    pub(crate) watchdog: Option<Duration>,
+    /// Print a dump when SIGUSR1 arrives.
+    pub(crate) dump_on_signal: bool,
+}
+
+/// One worker's last observed poll.
+#[derive(Clone, Copy)]
+struct Seen {
+    /// The poll count read from the worker.
+    polls: u64,
+    /// The task id in that poll.
+    running: u64,
+    /// When the monitor first saw this poll in progress.
+    since: Instant,
+    /// Whether it was reported as stuck (I2).
+    reported: bool,
+}
+
+impl Monitor {
+    /// Starts the monitor for `shared`, or returns `None` if it has nothing to do.
+    pub(crate) fn start(shared: Arc<Shared>, config: MonitorConfig) -> io::Result<Option<Monitor>> {
+        if config.watchdog.is_none() && !config.dump_on_signal {
+            return Ok(None);
+        }
+        let (reader, waker) = UnixStream::pair()?;
+        // The signal handler must never block on a full socket; a lost extra byte is harmless.
+        waker.set_nonblocking(true)?;
+        let signal = if config.dump_on_signal {
+            Some(signal_hook::low_level::pipe::register(
+                SIGUSR1,
+                waker.try_clone()?,
+            )?)
+        } else {
+            None
+        };
+        let thread = std::thread::Builder::new()
+            .name("sprout-monitor".into())
+            .spawn(move || watch(&shared, reader, config.watchdog))?;
+        Ok(Some(Monitor {
+            thread: Some(thread),
+            waker,
+            signal,
+        }))
+    }
+
+    /// Wakes the monitor (the runtime's shutting-down flag must be set) and waits for it.
+    pub(crate) fn stop(&mut self) {
+        if let Some(signal) = self.signal.take() {
+            signal_hook::low_level::unregister(signal);
+        }
+        // A full socket already holds a wake-up byte, so a failed write loses nothing.
+        let _ = self.waker.write(&[1]);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The monitor thread's loop: sample the workers, print dumps on request, exit on shutdown.
+fn watch(shared: &Shared, mut reader: UnixStream, watchdog: Option<Duration>) {
+    let period = watchdog
+        .map(|threshold| (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1)));
+    if reader.set_read_timeout(period).is_err() {
+        return;
+    }
+    let mut seen: Vec<Option<Seen>> = vec![None; shared.workers.len()];
+    let mut byte = [0u8; 64];
+    loop {
+        let woken = match reader.read(&mut byte) {
+            Ok(0) => return,
+            Ok(_) => true,
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock
+                        | io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                false
+            }
+            Err(_) => return,
+        };
+        let stopping = woken && shared.is_shutting_down();
+        if woken && !stopping {
+            eprint!("{}", RuntimeDump::take(shared));
+        }
+        if let Some(threshold) = watchdog {
+            // Also on the way out, so a stuck poll that just returned still gets its
+            // "returned" line (I2).
+            check_workers(shared, threshold, &mut seen);
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// One round of the watchdog: compares each worker's activity with the last look (I2).
+fn check_workers(shared: &Shared, threshold: Duration, seen: &mut [Option<Seen>]) {
+    let now = Instant::now();
+    for (index, (worker, last)) in shared.workers.iter().zip(seen.iter_mut()).enumerate() {
+        let current = worker.activity.current();
+        match (*last, current) {
+            (Some(before), Some((polls, running)))
+                if before.polls == polls && before.running == running =>
+            {
+                let blocked = now - before.since;
+                if !before.reported && blocked >= threshold {
+                    eprintln!(
+                        "sprout: watchdog: {} has been running on worker {index} for at least {} \
+                         without returning to the runtime (threshold {}). A blocking call in \
+                         async code? Move it into spawn_blocking.",
+                        shared.describe_poll(running),
+                        human(blocked),
+                        human(threshold),
+                    );
+                    *last = Some(Seen {
+                        reported: true,
+                        ..before
+                    });
+                }
+                continue;
+            }
+            (Some(before), _) if before.reported => eprintln!(
+                "sprout: watchdog: {} returned to the runtime on worker {index} after about {}",
+                shared.describe_poll(before.running),
+                human(now - before.since),
+            ),
+            _ => {}
+        }
+        *last = current.map(|(polls, running)| Seen {
+            polls,
+            running,
+            since: now,
+            reported: false,
+        });
+    }
+}

@@ -1,0 +1,148 @@
+//! Shutdown with accountability: what `Runtime::drop` does, and what it says.
+//!
+//! Where it sits in the flow: after it. The flow stops here for every task still in it:
+//!
+//! ```text
+//! … → [run queue / waker parked / poll in progress] → shutdown: cancelled, named, or left behind
+//! ```
+//!
+//! The steps, each bounded by one deadline (`Builder::shutdown_timeout`, 5 s by default):
+//!
+//! 1. Set the shutting-down flag and wake every worker; wait for the worker threads to leave
+//!    their loops. A worker stuck inside one poll never sees the flag: after the deadline it is
+//!    named (with the task it polls) and its thread left behind, instead of the drop hanging.
+//! 2. Stop the monitor thread.
+//! 3. Name every task still alive, then drop their futures (they complete as cancelled, so
+//!    every `JoinHandle` resolves).
+//! 4. Wait for running `spawn_blocking` closures (a thread cannot be interrupted); after the
+//!    deadline, name the ones still running and leave them.
+//!
+//! Invariants:
+//! - I1: `shut_down` returns by the deadline plus the time destructors take: it never joins a
+//!   thread that has not already finished.
+//! - I2: every task alive at shutdown is either named on stderr or finished cleanly before it.
+//!
+//! Read next: `builder.rs`.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::{Duration, Instant};
+
+use super::dump::{TaskDump, TaskKind};
+use super::executor::Shared;
+use super::monitor::Monitor;
+use super::task::Runnable;
+use super::trace::human;
+
+/// At most this many tasks are listed one per line; the rest are counted.
+const LISTED_TASKS: usize = 20;
+
+/// Stops the runtime `shared`: its background `threads` (which drop their end of
+/// `workers_exited` when they finish), its `monitor`, its tasks and its blocking pool, waiting at
+/// most `timeout` for what cannot be stopped (I1).
+pub(crate) fn shut_down(
+    shared: &Shared,
+    threads: Vec<ThreadHandle<()>>,
+    workers_exited: &Receiver<()>,
+    monitor: Option<Monitor>,
+    timeout: Duration,
+) {
+    let deadline = Instant::now() + timeout;
+    if let Some(tracer) = shared.tracer() {
+        tracer.event(format_args!("runtime shutting down"));
+    }
+    shared.begin_shutdown();
+    let workers_stopped = wait_until_disconnected(workers_exited, deadline);
+    for thread in threads {
+        if workers_stopped || thread.is_finished() {
+            // A worker thread only ends by returning; a join error would be a panic inside the
+            // runtime itself, already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+    if !workers_stopped {
+        report_stuck_workers(shared, timeout);
+    }
+    if let Some(mut monitor) = monitor {
+        monitor.stop();
+    }
+    let alive = shared.task_snapshots(Instant::now());
+    // Closures already started (polled once) run to their end; queued ones are dropped.
+    let blocking_running: Vec<Runnable> = alive
+        .iter()
+        .filter(|task| task.kind == TaskKind::Blocking && task.polls > 0)
+        .filter_map(|task| shared.find_task(task.id))
+        .collect();
+    report_alive(&alive, blocking_running.len(), timeout);
+    shared.finish_shutdown();
+    if !blocking_running.is_empty() && !shared.blocking.wait_for_threads(deadline) {
+        report_blocking_left_behind(&blocking_running, timeout);
+    }
+}
+
+/// Waits until every sender of `exited` is gone or `deadline` passes; `true` if all are gone.
+fn wait_until_disconnected(exited: &Receiver<()>, deadline: Instant) -> bool {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match exited.recv_timeout(left) {
+            Err(RecvTimeoutError::Disconnected) => return true,
+            Err(RecvTimeoutError::Timeout) => return false,
+            Ok(()) => {}
+        }
+    }
+}
+
+/// Names the workers that did not stop: each is inside a poll that never returned.
+fn report_stuck_workers(shared: &Shared, timeout: Duration) {
+    for (index, worker) in shared.workers.iter().enumerate().skip(1) {
+        if let Some((_, running)) = worker.activity.current() {
+            eprintln!(
+                "sprout: shutdown: worker {index} did not stop within {}: it is still inside a \
+                 poll of {}, which never returned to the runtime. Leaving its thread behind.",
+                human(timeout),
+                shared.describe_poll(running),
+            );
+        }
+    }
+}
+
+/// Lists the tasks still alive, which are about to be cancelled (I2).
+fn report_alive(alive: &[TaskDump], blocking_running: usize, timeout: Duration) {
+    if alive.is_empty() {
+        return;
+    }
+    let mut report = format!(
+        "sprout: runtime shut down with {} task(s) still alive; cancelling them",
+        alive.len()
+    );
+    if blocking_running > 0 {
+        report += &format!(
+            " (waiting up to {} for {blocking_running} running spawn_blocking closure(s))",
+            human(timeout)
+        );
+    }
+    report += ":\n";
+    for task in alive.iter().take(LISTED_TASKS) {
+        report += &format!("  {task}\n");
+    }
+    if alive.len() > LISTED_TASKS {
+        report += &format!("  … and {} more\n", alive.len() - LISTED_TASKS);
+    }
+    eprint!("{report}");
+}
+
+/// Names the blocking closures still running after the deadline (I2).
+fn report_blocking_left_behind(started: &[Runnable], timeout: Duration) {
+    for task in started {
+        let header = task.header();
+        if !header.is_complete() {
+            eprintln!(
+                "sprout: shutdown: gave up after {} waiting for {} (spawn_blocking), spawned at \
+                 {}: it keeps running on its pool thread.",
+                human(timeout),
+                header.meta.describe(header.id),
+                header.meta.spawned_at(),
+            );
+        }
+    }
+}
