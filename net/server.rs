@@ -471,20 +471,23 @@ impl Connections {
         let handler = handler.clone();
         self.idle.clear();
         // Spawned under the lock: the task cannot remove its entry before we insert it (I1).
-        let task = crate::spawn(async move {
-            let _guard = guard;
-            match AssertUnwindSafe(handler(stream, peer)).catch_unwind().await {
-                Ok(result) => {
-                    if let Some(error) = result.into_error() {
-                        eprintln!("sprout: connection from {peer}: handler failed: {error}");
+        // Named after the peer, so the trace, the dump and the watchdog say whose connection.
+        let task = crate::TaskBuilder::new()
+            .name(peer.to_string())
+            .spawn(async move {
+                let _guard = guard;
+                match AssertUnwindSafe(handler(stream, peer)).catch_unwind().await {
+                    Ok(result) => {
+                        if let Some(error) = result.into_error() {
+                            eprintln!("sprout: connection from {peer}: handler failed: {error}");
+                        }
                     }
+                    Err(panic) => eprintln!(
+                        "sprout: connection from {peer}: handler panicked: {}",
+                        panic_text(panic.as_ref())
+                    ),
                 }
-                Err(panic) => eprintln!(
-                    "sprout: connection from {peer}: handler panicked: {}",
-                    panic_text(panic.as_ref())
-                ),
-            }
-        });
+            });
         if slot == running.len() {
             running.push(Some(task));
         } else {
