@@ -14,6 +14,15 @@
 //!
 //! `--lecture` runs the lecture's comparison instead: sprout against the `echo_select` and
 //! `echo_threads` examples, 64-byte ping-pong at 10, 1,000 and 10,000 connections.
+//!
+//! `--baseline PATH` compares this build's `echo` example with another build of it (say, the
+//! commit before a change), alternating the two, and nothing else:
+//!
+//! ```text
+//! git worktree add /tmp/before HEAD~1
+//! (cd /tmp/before && CARGO_TARGET_DIR=/tmp/before-target cargo build --release --example echo)
+//! target/release/echo_bench --baseline /tmp/before-target/release/examples/echo --rounds 5
+//! ```
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -80,8 +89,11 @@ fn main() {
     let secs: String = value("--secs").unwrap_or_else(|| "5".into());
     let only: Option<String> = value("--only");
     let lecture = sprout_bench::switch("--lecture");
+    let baseline: Option<PathBuf> = value("--baseline").map(PathBuf::from);
     let (contenders, scenarios): (&[&str], &[Scenario]) = if lecture {
         (&["sprout", "select", "threads"], &LECTURE)
+    } else if baseline.is_some() {
+        (&["sprout", "baseline"], &SCENARIOS)
     } else {
         (&CONTENDERS, &SCENARIOS)
     };
@@ -108,7 +120,11 @@ fn main() {
         let mut results: HashMap<&str, Vec<HashMap<String, f64>>> = HashMap::new();
         for _ in 0..rounds {
             for &contender in contenders {
-                let (mut server, _stdout, addr) = start_server(contender, &dir, &sprout_echo);
+                let echo = match (contender, &baseline) {
+                    ("baseline", Some(path)) => path,
+                    _ => &sprout_echo,
+                };
+                let (mut server, _stdout, addr) = start_server(contender, &dir, echo);
                 let output = Command::new("taskset")
                     .args(["-c", "1"])
                     .arg(dir.join("echo_load"))
@@ -147,7 +163,7 @@ fn start_server(
 ) -> (Child, BufReader<ChildStdout>, String) {
     let mut command = Command::new("taskset");
     command.args(["-c", "0"]);
-    if contender == "sprout" {
+    if contender == "sprout" || contender == "baseline" {
         command.arg(sprout_echo).env("SPROUT_WORKERS", "1");
     } else if contender == "select" || contender == "threads" {
         // The lecture's stages, as shipped: the examples themselves.
@@ -229,11 +245,13 @@ fn print_table(
         return;
     }
     let shakespeare = name.starts_with("Shakespeare");
-    // Ratios against tokio and raw epoll when they ran, else against sprout.
+    // Ratios against tokio and raw epoll when they ran, else against the baseline build, else
+    // against sprout.
     let reference = |name: &str| {
         stats(
             results
                 .get(name)
+                .or(results.get("baseline"))
                 .or(results.get("sprout"))
                 .expect("sprout ran"),
             "rtps",
@@ -243,6 +261,8 @@ fn print_table(
     let (tokio, epoll) = (reference("tokio"), reference("epoll"));
     let (first, second) = if results.contains_key("tokio") {
         ("÷ tokio", "÷ epoll")
+    } else if results.contains_key("baseline") {
+        ("÷ baseline", "÷ baseline")
     } else {
         ("÷ sprout", "÷ sprout")
     };

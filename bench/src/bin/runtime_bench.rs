@@ -206,7 +206,14 @@ fn spawn_detached(name: &str, future: impl Future<Output = ()> + Send + 'static)
 
 /// Runs one case on one runtime in this process and returns its figure.
 fn measure(case: &str, name: &str) -> f64 {
-    let contender = Contender::new(name);
+    // `sprout-timed` (not in the table; `--runtime sprout-timed` by hand) is sprout with
+    // `Builder::poll_timing(true)`: what timing every poll costs.
+    let (contender, name) = if name == "sprout-timed" {
+        let timed = sprout::Runtime::builder().workers(1).poll_timing(true);
+        (Contender::Sprout(timed.build().unwrap()), "sprout")
+    } else {
+        (Contender::new(name), name)
+    };
     match case {
         "spawn" => {
             let mut rates = Vec::new();
