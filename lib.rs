@@ -43,6 +43,8 @@
 //! 6. A worker polls it again; this time the read returns the bytes.
 //!
 //! ARCHITECTURE.md maps each step to its file; docs/ walks through them chapter by chapter.
+//! Run any sprout program with `SPROUT_TRACE=1` to see these steps printed as they happen, and
+//! see [`dump`] and [`TaskBuilder`] for the rest of the glass box.
 //!
 //! ## gevent → sprout
 //!

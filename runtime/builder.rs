@@ -164,8 +164,8 @@ impl Builder {
     }
 
     /// Measures how long each poll takes, so [`dump`](crate::dump) can show each task's total
-    /// and longest poll. Off by default: reading the clock twice per poll costs about a fifth
-    /// of a wake-up in the ping-pong benchmark.
+    /// and longest poll. Off by default: reading the clock twice per poll made the ping-pong
+    /// benchmark 0.72x as fast (docs/ chapter 13).
     ///
     /// ```
     /// let rt = sprout::Runtime::builder().workers(1).poll_timing(true).build()?;
@@ -189,6 +189,13 @@ impl Builder {
     /// running, naming the task and its spawn site (gevent's `max_blocking_time`). Default
     /// 500 ms, or `SPROUT_WATCHDOG_MS`; `Duration::ZERO` disables it.
     ///
+    /// The watchdog is the runtime's monitor thread, which also answers SIGUSR1, so disabling
+    /// it removes that thread and the SIGUSR1 dump ([`dump`](crate::dump) still works). That
+    /// matters only to a single-worker runtime in a program with no other thread: there, one
+    /// more thread makes the kernel and glibc take their multi-threaded paths (reference-counted
+    /// fd lookups, locked `malloc`), measured at about 3% of the 1-connection echo benchmark
+    /// and 10% of spawning a million trivial tasks (docs/ chapter 13).
+    ///
     /// ```
     /// use std::time::Duration;
     /// let rt = sprout::Runtime::builder()
@@ -204,7 +211,8 @@ impl Builder {
     }
 
     /// Whether SIGUSR1 prints a [`dump`](crate::dump) on stderr (default `true`:
-    /// `kill -USR1 <pid>` shows every live task).
+    /// `kill -USR1 <pid>` shows every live task). The monitor thread answers the signal, so
+    /// this needs the watchdog on (see [`watchdog`](Self::watchdog)).
     ///
     /// ```
     /// let rt = sprout::Runtime::builder().workers(1).dump_on_sigusr1(false).build()?;

@@ -231,7 +231,7 @@ impl RuntimeDump {
     /// Takes the snapshot of `shared`.
     pub(crate) fn take(shared: &Shared) -> RuntimeDump {
         let now = Instant::now();
-        let mut tasks = shared.task_snapshots(now);
+        let mut tasks = shared.task_snapshots(now, usize::MAX);
         tasks.sort_by_key(|task| task.id);
         let (blocking_busy, blocking_idle, blocking_queued) = shared.blocking.counts();
         RuntimeDump {
@@ -313,7 +313,7 @@ impl fmt::Display for RuntimeDump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "sprout runtime dump at {:.3} s: {} workers, {} live tasks",
+            "sprout runtime dump at {:.3} s: {} worker(s), {} live task(s)",
             self.uptime.as_secs_f64(),
             self.workers,
             self.tasks.len()

@@ -341,16 +341,17 @@ impl Shared {
         }
     }
 
-    /// A [`TaskDump`] of every live task, in registry order, with what each waits on: the
-    /// wakers parked in the reactor, the timer queue and the `JoinHandle`s are matched to the
-    /// tasks they point at (task_meta's module doc).
-    pub(crate) fn task_snapshots(&self, now: Instant) -> Vec<TaskDump> {
+    // ANCHOR: task_snapshots
+    /// A [`TaskDump`] of the first `limit` live tasks in registry order, with what each waits
+    /// on: the wakers parked in the reactor, the timer queue and the `JoinHandle`s are matched
+    /// to the tasks they point at (task_meta's module doc).
+    pub(crate) fn task_snapshots(&self, now: Instant, limit: usize) -> Vec<TaskDump> {
         let mut tasks = Vec::new();
         // (task address, index into `tasks`) and (joiner's address, the task it awaits).
         let mut addresses = HashMap::new();
         let mut joiners = Vec::new();
         for shard in self.registry.iter() {
-            for task in lock(shard).iter() {
+            for task in lock(shard).iter().take(limit - tasks.len().min(limit)) {
                 let header = task.header();
                 // A thin pointer to the task, the same address its wakers carry.
                 let address = Arc::as_ptr(task).cast::<()>() as usize;
@@ -370,6 +371,8 @@ impl Shared {
         tasks
     }
 
+    // ANCHOR_END: task_snapshots
+
     /// The dump's view of one task, before its waits are filled in.
     fn snapshot(&self, header: &Header) -> TaskDump {
         let meta = &header.meta;
@@ -385,6 +388,20 @@ impl Shared {
             longest_poll: counters.longest,
             waiting_on: Vec::new(),
         }
+    }
+
+    /// The `spawn_blocking` tasks whose closure has started (and may still be running).
+    pub(crate) fn started_blocking_tasks(&self) -> Vec<Runnable> {
+        let mut started = Vec::new();
+        for shard in self.registry.iter() {
+            let shard = lock(shard);
+            let blocking = shard.iter().filter(|task| {
+                let meta = &task.header().meta;
+                meta.kind() == TaskKind::Blocking && meta.counters(false).polls > 0
+            });
+            started.extend(blocking.cloned());
+        }
+        started
     }
 
     /// How many tasks are alive (spawned and not yet complete).

@@ -34,7 +34,7 @@
 //! | file                | what it holds                                             | stage                     |
 //! |---------------------|-----------------------------------------------------------|---------------------------|
 //! | `task_builder.rs`   | `TaskBuilder`: spawn with a name                          | spawn                     |
-//! | `task_meta.rs`      | a task's name, spawn site, poll counters, what it waits on | every stage              |
+//! | `task_meta.rs`      | a task's name, spawn site, poll counters; the trace's wait record | every stage     |
 //! | `probe.rs`          | the bookkeeping around one poll                           | poll                      |
 //! | `trace.rs`          | `SPROUT_TRACE=1`: one stderr line per event               | every stage               |
 //! | `dump.rs`           | `dump()` and SIGUSR1: every live task, fd and timer       | a snapshot of all stages  |

@@ -17,6 +17,12 @@
 //! arrives (the handler itself may do nothing else), and the monitor prints [`crate::dump`]'s
 //! report. Shutdown writes a byte too, after setting the runtime's shutting-down flag.
 //!
+//! The thread exists only while the watchdog is on (`SPROUT_WATCHDOG_MS=0` removes it, and the
+//! SIGUSR1 dump with it). Why that switch matters: in a program whose only other thread this
+//! is, its mere existence makes the kernel reference-count every fd lookup (`fdget`/`fput` in
+//! each `recv`, `send` and `epoll_wait`) and glibc lock every `malloc`; measured, about 3% of
+//! the 1-connection echo benchmark on one worker (docs/ chapter 13).
+//!
 //! Invariants:
 //! - I1: a worker stores the task id before counting the poll, and clears it after; the monitor
 //!   reads the count, then the id, then the count again, and trusts the pair only if the count
@@ -61,6 +67,7 @@ pub(crate) struct WorkerActivity {
     running: AtomicU64,
 }
 
+// ANCHOR: activity
 impl WorkerActivity {
     /// Called by the worker just before it polls task `id` (I1).
     pub(crate) fn begin(&self, id: u64) {
@@ -82,6 +89,7 @@ impl WorkerActivity {
         (running != 0 && polls == again).then_some((polls, running))
     }
 }
+// ANCHOR_END: activity
 
 /// The running monitor thread of one runtime; stopped by [`Monitor::stop`].
 pub(crate) struct Monitor {
@@ -96,14 +104,14 @@ pub(crate) struct Monitor {
 /// What the monitor was asked to do.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MonitorConfig {
-    /// Report polls longer than this; `None` disables the watchdog.
+    /// Report polls longer than this; `None` disables the watchdog, and the thread.
     pub(crate) watchdog: Option<Duration>,
-    /// Print a dump when SIGUSR1 arrives.
+    /// Print a dump when SIGUSR1 arrives (while the watchdog runs).
     pub(crate) dump_on_signal: bool,
 }
 
 /// One worker's last observed poll.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Seen {
     /// The poll count read from the worker.
     polls: u64,
@@ -111,16 +119,18 @@ struct Seen {
     running: u64,
     /// When the monitor first saw this poll in progress.
     since: Instant,
-    /// Whether it was reported as stuck (I2).
-    reported: bool,
+    /// The task's description, once the poll was reported as stuck (I2); kept because the
+    /// task may have finished, and left the registry, by the time its poll returns.
+    reported: Option<String>,
 }
 
 impl Monitor {
-    /// Starts the monitor for `shared`, or returns `None` if it has nothing to do.
+    /// Starts the monitor for `shared`, or returns `None` if the watchdog is off: the thread
+    /// is the watchdog, and answers SIGUSR1 on the side.
     pub(crate) fn start(shared: Arc<Shared>, config: MonitorConfig) -> io::Result<Option<Monitor>> {
-        if config.watchdog.is_none() && !config.dump_on_signal {
+        let Some(watchdog) = config.watchdog else {
             return Ok(None);
-        }
+        };
         let (reader, waker) = UnixStream::pair()?;
         // The signal handler must never block on a full socket; a lost extra byte is harmless.
         waker.set_nonblocking(true)?;
@@ -134,7 +144,7 @@ impl Monitor {
         };
         let thread = std::thread::Builder::new()
             .name("sprout-monitor".into())
-            .spawn(move || watch(&shared, reader, config.watchdog))?;
+            .spawn(move || watch(&shared, reader, watchdog))?;
         Ok(Some(Monitor {
             thread: Some(thread),
             waker,
@@ -156,10 +166,9 @@ impl Monitor {
 }
 
 /// The monitor thread's loop: sample the workers, print dumps on request, exit on shutdown.
-fn watch(shared: &Shared, mut reader: UnixStream, watchdog: Option<Duration>) {
-    let period = watchdog
-        .map(|threshold| (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1)));
-    if reader.set_read_timeout(period).is_err() {
+fn watch(shared: &Shared, mut reader: UnixStream, threshold: Duration) {
+    let period = (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1));
+    if reader.set_read_timeout(Some(period)).is_err() {
         return;
     }
     let mut seen: Vec<Option<Seen>> = vec![None; shared.workers.len()];
@@ -184,11 +193,9 @@ fn watch(shared: &Shared, mut reader: UnixStream, watchdog: Option<Duration>) {
         if woken && !stopping {
             eprint!("{}", RuntimeDump::take(shared));
         }
-        if let Some(threshold) = watchdog {
-            // Also on the way out, so a stuck poll that just returned still gets its
-            // "returned" line (I2).
-            check_workers(shared, threshold, &mut seen);
-        }
+        // Also on the way out, so a stuck poll that just returned still gets its "returned"
+        // line (I2).
+        check_workers(shared, threshold, &mut seen);
         if stopping {
             return;
         }
@@ -200,39 +207,39 @@ fn check_workers(shared: &Shared, threshold: Duration, seen: &mut [Option<Seen>]
     let now = Instant::now();
     for (index, (worker, last)) in shared.workers.iter().zip(seen.iter_mut()).enumerate() {
         let current = worker.activity.current();
-        match (*last, current) {
-            (Some(before), Some((polls, running)))
-                if before.polls == polls && before.running == running =>
-            {
+        if let (Some(before), Some((polls, running))) = (last.as_mut(), current) {
+            if before.polls == polls && before.running == running {
                 let blocked = now - before.since;
-                if !before.reported && blocked >= threshold {
+                if before.reported.is_none() && blocked >= threshold {
+                    let task = shared.describe_poll(running);
                     eprintln!(
-                        "sprout: watchdog: {} has been running on worker {index} for at least {} \
-                         without returning to the runtime (threshold {}). A blocking call in \
+                        "sprout: watchdog: {task} has been running on worker {index} for at least \
+                         {} without returning to the runtime (threshold {}). A blocking call in \
                          async code? Move it into spawn_blocking.",
-                        shared.describe_poll(running),
                         human(blocked),
                         human(threshold),
                     );
-                    *last = Some(Seen {
-                        reported: true,
-                        ..before
-                    });
+                    before.reported = Some(task);
                 }
                 continue;
             }
-            (Some(before), _) if before.reported => eprintln!(
-                "sprout: watchdog: {} returned to the runtime on worker {index} after about {}",
-                shared.describe_poll(before.running),
-                human(now - before.since),
-            ),
-            _ => {}
+        }
+        if let Some(Seen {
+            reported: Some(task),
+            since,
+            ..
+        }) = last.take()
+        {
+            eprintln!(
+                "sprout: watchdog: {task} returned to the runtime on worker {index} after about {}",
+                human(now - since),
+            );
         }
         *last = current.map(|(polls, running)| Seen {
             polls,
             running,
             since: now,
-            reported: false,
+            reported: None,
         });
     }
 }

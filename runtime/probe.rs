@@ -51,6 +51,7 @@ pub(crate) struct PollProbe {
     started: Option<Instant>,
 }
 
+// ANCHOR: probe
 impl PollProbe {
     /// Counts the poll and traces its start.
     #[inline]
@@ -79,6 +80,7 @@ impl PollProbe {
         }
     }
 }
+// ANCHOR_END: probe
 
 /// The trace line of a poll's start. Out of line: tracing is rare.
 #[cold]

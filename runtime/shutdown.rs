@@ -28,7 +28,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
 
-use super::dump::{TaskDump, TaskKind};
+use super::dump::TaskDump;
 use super::executor::Shared;
 use super::monitor::Monitor;
 use super::task::Runnable;
@@ -66,14 +66,17 @@ pub(crate) fn shut_down(
     if let Some(mut monitor) = monitor {
         monitor.stop();
     }
-    let alive = shared.task_snapshots(Instant::now());
-    // Closures already started (polled once) run to their end; queued ones are dropped.
-    let blocking_running: Vec<Runnable> = alive
-        .iter()
-        .filter(|task| task.kind == TaskKind::Blocking && task.polls > 0)
-        .filter_map(|task| shared.find_task(task.id))
-        .collect();
-    report_alive(&alive, blocking_running.len(), timeout);
+    // Only the listed tasks are described: a runtime dropped with a million tasks alive should
+    // not spend its last second formatting them.
+    let listed = shared.task_snapshots(Instant::now(), LISTED_TASKS);
+    // Closures already started run to their end; queued ones are dropped.
+    let blocking_running = shared.started_blocking_tasks();
+    report_alive(
+        &listed,
+        shared.live_tasks(),
+        blocking_running.len(),
+        timeout,
+    );
     shared.finish_shutdown();
     if !blocking_running.is_empty() && !shared.blocking.wait_for_threads(deadline) {
         report_blocking_left_behind(&blocking_running, timeout);
@@ -106,15 +109,13 @@ fn report_stuck_workers(shared: &Shared, timeout: Duration) {
     }
 }
 
-/// Lists the tasks still alive, which are about to be cancelled (I2).
-fn report_alive(alive: &[TaskDump], blocking_running: usize, timeout: Duration) {
-    if alive.is_empty() {
+/// Lists the tasks still alive (`listed` of `alive`), which are about to be cancelled (I2).
+fn report_alive(listed: &[TaskDump], alive: usize, blocking_running: usize, timeout: Duration) {
+    if listed.is_empty() {
         return;
     }
-    let mut report = format!(
-        "sprout: runtime shut down with {} task(s) still alive; cancelling them",
-        alive.len()
-    );
+    let mut report =
+        format!("sprout: runtime shut down with {alive} task(s) still alive; cancelling them");
     if blocking_running > 0 {
         report += &format!(
             " (waiting up to {} for {blocking_running} running spawn_blocking closure(s))",
@@ -122,11 +123,11 @@ fn report_alive(alive: &[TaskDump], blocking_running: usize, timeout: Duration) 
         );
     }
     report += ":\n";
-    for task in alive.iter().take(LISTED_TASKS) {
+    for task in listed {
         report += &format!("  {task}\n");
     }
-    if alive.len() > LISTED_TASKS {
-        report += &format!("  … and {} more\n", alive.len() - LISTED_TASKS);
+    if alive > listed.len() {
+        report += &format!("  … and {} more\n", alive - listed.len());
     }
     eprint!("{report}");
 }

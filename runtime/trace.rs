@@ -108,6 +108,7 @@ pub(crate) fn set_polling(task: Option<TaskId>) {
     POLLING.set(task);
 }
 
+// ANCHOR: wake_cause
 /// Why the task `woken` is being woken right now, in words.
 pub(crate) fn wake_cause(woken: TaskId) -> String {
     match (CAUSE.get(), POLLING.get()) {
@@ -128,6 +129,7 @@ pub(crate) fn wake_cause(woken: TaskId) -> String {
         },
     }
 }
+// ANCHOR_END: wake_cause
 
 /// A duration for people: `850 ns`, `12.3 µs`, `4.56 ms`, `1.234 s`.
 pub(crate) fn human(duration: Duration) -> String {

@@ -72,9 +72,13 @@ fn a_task_blocking_its_worker_is_named_while_it_blocks() {
         report < over,
         "the watchdog spoke while the task was still blocking:\n{stderr}"
     );
+    let returned = stderr
+        .lines()
+        .find(|line| line.contains("returned to the runtime on worker"))
+        .unwrap_or_else(|| panic!("no line says when the poll returned:\n{stderr}"));
     assert!(
-        stderr.contains("\"sleepy\"") && stderr.contains("returned to the runtime on worker"),
-        "a second line says when the poll returned:\n{stderr}"
+        returned.contains("\"sleepy\"") && returned.contains("spawned at"),
+        "the return is reported with the same name, though the task has finished: {returned}"
     );
     let watchdog_lines: Vec<&str> = stderr
         .lines()
