@@ -23,6 +23,9 @@
 //! (cd /tmp/before && CARGO_TARGET_DIR=/tmp/before-target cargo build --release --example echo)
 //! target/release/echo_bench --baseline /tmp/before-target/release/examples/echo --rounds 5
 //! ```
+//!
+//! `--env KEY=VALUE` sets an environment variable for this build's server only (say,
+//! `SPROUT_WATCHDOG_MS=0`).
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -90,6 +93,10 @@ fn main() {
     let only: Option<String> = value("--only");
     let lecture = sprout_bench::switch("--lecture");
     let baseline: Option<PathBuf> = value("--baseline").map(PathBuf::from);
+    let sprout_env: Option<(String, String)> = value("--env").map(|pair| {
+        let (key, value) = pair.split_once('=').expect("--env KEY=VALUE");
+        (key.to_owned(), value.to_owned())
+    });
     let (contenders, scenarios): (&[&str], &[Scenario]) = if lecture {
         (&["sprout", "select", "threads"], &LECTURE)
     } else if baseline.is_some() {
@@ -124,7 +131,8 @@ fn main() {
                     ("baseline", Some(path)) => path,
                     _ => &sprout_echo,
                 };
-                let (mut server, _stdout, addr) = start_server(contender, &dir, echo);
+                let env = sprout_env.as_ref().filter(|_| contender == "sprout");
+                let (mut server, _stdout, addr) = start_server(contender, &dir, echo, env);
                 let output = Command::new("taskset")
                     .args(["-c", "1"])
                     .arg(dir.join("echo_load"))
@@ -160,9 +168,13 @@ fn start_server(
     contender: &str,
     dir: &std::path::Path,
     sprout_echo: &PathBuf,
+    env: Option<&(String, String)>,
 ) -> (Child, BufReader<ChildStdout>, String) {
     let mut command = Command::new("taskset");
     command.args(["-c", "0"]);
+    if let Some((key, value)) = env {
+        command.env(key, value);
+    }
     if contender == "sprout" || contender == "baseline" {
         command.arg(sprout_echo).env("SPROUT_WORKERS", "1");
     } else if contender == "select" || contender == "threads" {
