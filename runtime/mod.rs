@@ -10,7 +10,8 @@
 //!
 //! | file                | what it holds                                             | stage                     |
 //! |---------------------|-----------------------------------------------------------|---------------------------|
-//! | `builder.rs`        | `Runtime`, `Builder`, `block_on`, `run`                   | where the first future enters |
+//! | `builder.rs`        | `Builder`: workers, pool, trace, watchdog; env variables  | before the flow           |
+//! | `block_on.rs`       | `Runtime`, `block_on`, `run`, `stats`                     | where the first future enters |
 //! | `task.rs`           | a task: future + state word + waker                       | spawn, poll, wake         |
 //! | `join.rs`           | `JoinHandle`, `JoinError`, `join_all`                     | the end of a task         |
 //! | `executor.rs`       | run queues, the task registry, `spawn`                    | run queue                 |
@@ -42,6 +43,7 @@
 //! | `shutdown.rs`       | `Runtime::drop`: name what is still alive, bounded wait   | after the flow            |
 
 mod async_io;
+mod block_on;
 mod blocking;
 mod builder;
 mod context;
@@ -69,8 +71,9 @@ mod worker;
 pub mod sync;
 
 pub use async_io::Async;
+pub use block_on::{run, stats, Runtime, RuntimeStats};
 pub use blocking::spawn_blocking;
-pub use builder::{run, stats, Builder, Runtime, RuntimeStats, WORKERS_ENV};
+pub use builder::{Builder, WORKERS_ENV};
 pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
 pub use dump::{dump, RuntimeDump, SourceDump, TaskDump, TaskKind, TaskState, WaitingOn};
 pub use executor::spawn;

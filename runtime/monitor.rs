@@ -29,7 +29,7 @@
 //!   did not move, so it never blames a task for its neighbour's time.
 //! - I2: each stuck poll is reported once while it blocks, and once more when it returns.
 //!
-//! Read next: `builder.rs` (where the monitor is started and stopped).
+//! Read next: `shutdown.rs` (what happens to a stuck worker when the runtime stops).
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;

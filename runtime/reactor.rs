@@ -459,7 +459,8 @@ impl Reactor {
 
     /// The deadlines of the pending timers, soonest first.
     pub(crate) fn timer_deadlines(&self) -> Vec<Instant> {
-        lock(&self.timers).queue.deadlines()
+        let timers = lock(&self.timers);
+        timers.queue.iter().map(|(deadline, _)| deadline).collect()
     }
 
     /// Who waits here, for the dump: for every waker parked on a source or in the timer queue,

@@ -22,7 +22,7 @@
 //!   thread that has not already finished.
 //! - I2: every task alive at shutdown is either named on stderr or finished cleanly before it.
 //!
-//! Read next: `builder.rs`.
+//! Read next: `block_on.rs` (the `Runtime` whose `drop` this is).
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle as ThreadHandle;

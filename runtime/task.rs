@@ -115,7 +115,7 @@ pub(crate) struct Header {
     pub(crate) id: TaskId,
     /// The runtime the task belongs to; wake-ups push onto its queues.
     pub(crate) shared: Arc<Shared>,
-    /// Name, spawn site, poll counters and wait record, for the trace, dump and watchdog.
+    /// Name, spawn site and poll count, for the trace, the dump and the watchdog.
     pub(crate) meta: TaskMeta,
     /// This task's key in the runtime's registry of live tasks, or `NOT_REGISTERED` (I6).
     registry_key: AtomicUsize,
@@ -531,6 +531,7 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
         "a non-string panic payload"
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,11 +98,6 @@ impl TimerQueue {
     }
     // ANCHOR_END: fire_expired
 
-    /// Every pending deadline, soonest first (for the runtime dump).
-    pub(crate) fn deadlines(&self) -> Vec<Instant> {
-        self.entries.keys().map(|key| key.deadline).collect()
-    }
-
     /// Every pending timer's deadline and waker, soonest first (for the runtime dump).
     pub(crate) fn iter(&self) -> impl Iterator<Item = (Instant, &Waker)> {
         self.entries
