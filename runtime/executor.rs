@@ -24,10 +24,10 @@
 //! kept alive only by their own wakers, a reference cycle through the reactor), and the dump,
 //! the watchdog and the shutdown report find tasks there by id.
 //!
-//! Why from spawn and not from the first `Pending`: registering lazily made spawn-and-join of
-//! trivial tasks about 25% faster (they never touched the registry), but then a task blocking
-//! inside its first poll, or waiting in a queue, was invisible to the watchdog and the dump.
-//! docs/ chapter "Watching the runtime" has the before/after figures.
+//! Why from spawn and not from the first `Pending`: without registering at spawn, spawn-and-join
+//! of a million trivial tasks runs 1.18x as fast (3.41M against 2.88M tasks/s, measured: those
+//! tasks never touch the registry), but a task blocking inside its first poll, or waiting in a
+//! queue, is then invisible to the watchdog and the dump. docs/ chapter 13 has the figures.
 //!
 //! Invariants:
 //! - I1: a `Runnable` pushed after shutdown began is dropped, not queued; nothing runs after
