@@ -223,9 +223,10 @@ fn out_of_descriptors_backs_off_and_recovers() {
         .expect("start the echo example");
     let pid = child.id();
     let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
+    // Kept open until the end: the server prints more lines, and a closed pipe would make its
+    // `println!` panic (EPIPE), which would take it down and reset the waiting clients.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first_line).unwrap();
     let addr: SocketAddr = first_line
         .trim()
         .rsplit(' ')
@@ -258,6 +259,7 @@ fn out_of_descriptors_backs_off_and_recovers() {
     });
     let _ = child.kill();
     let _ = child.wait();
+    drop(stdout);
     let (used, reply) = outcome;
     assert_eq!(&reply, b"ping", "served after descriptors freed");
     assert!(
