@@ -62,9 +62,9 @@
 //! | `gevent.pool.Pool(n)`                | [`sync::Semaphore`]                      |
 //! | `gevent.threadpool`                  | [`spawn_blocking`]                       |
 //! | `monkey.patch_all()`                 | `use sprout::net::…` instead of `std::net::…`, add `.await` |
-//! | `Greenlet(run, name=…)`              | [`TaskBuilder`]`::new().name(…).spawn(fut)` |
+//! | `greenlet.name`                      | [`TaskBuilder`]`::new().name(…).spawn(fut)` |
 //! | `gevent.util.print_run_info()`       | [`dump`]`()`, or `kill -USR1 <pid>`      |
-//! | the monitor thread, `max_blocking_time` | the watchdog (`SPROUT_WATCHDOG_MS`, 500 ms) |
+//! | the monitor thread's `max_blocking_time` | the watchdog (`SPROUT_WATCHDOG_MS`, 500 ms) |
 
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
