@@ -119,13 +119,14 @@ impl Runtime {
         let tracer = shared.tracer();
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                coop::reset();
+                let budget = coop::BudgetScope::enter();
                 if let Some(tracer) = tracer {
                     trace::set_polling(Some(TaskId::MAIN));
                     tracer.event(format_args!("the block_on future polled"));
                 }
                 activity.begin(MAIN_FUTURE);
                 let polled = future.as_mut().poll(&mut cx);
+                drop(budget);
                 activity.end();
                 if let Some(tracer) = tracer {
                     trace_main_poll_end(tracer, polled.is_ready());

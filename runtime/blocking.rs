@@ -29,6 +29,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::context;
+use super::coop;
 use super::dump::TaskKind;
 use super::executor::Shared;
 use super::join::JoinHandle;
@@ -200,6 +201,9 @@ impl<F: FnOnce() -> R, R> Future for BlockingJob<F> {
             .0
             .take()
             .expect("a blocking job is polled once: its task completes on the first poll");
+        // The closure is plain blocking code, not a future: sprout channels or `Async` reads it
+        // drives with some `block_on` must not be throttled by the poll's budget (coop I3).
+        let _unlimited = coop::BudgetScope::unlimited();
         Poll::Ready(job())
     }
 }

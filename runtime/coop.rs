@@ -22,12 +22,16 @@
 //! because a greenlet switches away on every blocking call.
 //!
 //! Invariants:
-//! - I1: [`reset`] runs before each poll of a task or of a `block_on` future, so a budget never
-//!   leaks from one task to the next.
+//! - I1: every poll of a task or of a `block_on` future runs inside a [`BudgetScope`], which
+//!   gives it a full budget, so a budget never leaks from one task to the next.
 //! - I2: an operation that answers `Pending` because the budget is spent has woken its task first,
 //!   so the task is never left without a pending wake-up.
+//! - I3: outside a [`BudgetScope`] the budget is unlimited. Code that a sprout worker is not
+//!   polling (a plain thread, a `spawn_blocking` closure, another executor's `block_on`) is never
+//!   throttled: nothing there would ever give the budget back, so throttling it would make the
+//!   129th operation answer `Pending` forever.
 //!
-//! Read next: `task.rs`, which calls [`reset`] around every poll.
+//! Read next: `task.rs`, which opens a [`BudgetScope`] around every poll.
 
 use std::cell::Cell;
 use std::future::Future;
@@ -53,28 +57,55 @@ pub const BUDGET: u32 = 128;
 pub const BYTES_PER_UNIT: usize = 32 * 1024;
 
 thread_local! {
-    /// Operations left in the current poll on this thread. Written by [`reset`] (start of a poll)
-    /// and [`poll_proceed`] (each operation). Outside any task it stays at `BUDGET`, so code
-    /// that never runs inside sprout is never throttled.
-    static REMAINING: Cell<u32> = const { Cell::new(BUDGET) };
+    /// Units left in the current poll on this thread: `Some(n)` inside a [`BudgetScope`] (a
+    /// poll by a sprout worker or `block_on`), `None` everywhere else, meaning unlimited (I3).
+    /// Written by [`BudgetScope`] (start and end of a poll) and [`poll_proceed`] /
+    /// [`charge_bytes`] (each operation).
+    static REMAINING: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
-/// Gives the current thread a full budget. Called by the executor before each poll (I1).
-pub(crate) fn reset() {
-    REMAINING.with(|r| r.set(BUDGET));
+/// A poll in progress: while it lives, the thread has a budget; when it is dropped (after the
+/// poll, or while unwinding from a panic in it) the thread gets back what it had before (I1, I3).
+pub(crate) struct BudgetScope {
+    /// The budget the thread had when the scope opened: `None` on a worker between polls.
+    previous: Option<u32>,
+}
+
+impl BudgetScope {
+    /// Gives the current thread a full budget until the returned scope is dropped. Called by the
+    /// executor around each poll (I1).
+    pub(crate) fn enter() -> BudgetScope {
+        let previous = REMAINING.with(|r| r.replace(Some(BUDGET)));
+        BudgetScope { previous }
+    }
+
+    /// Lifts the budget until the returned scope is dropped: for a `spawn_blocking` closure,
+    /// which the pool runs inside a task poll but which is plain blocking code (I3).
+    pub(crate) fn unlimited() -> BudgetScope {
+        let previous = REMAINING.with(|r| r.replace(None));
+        BudgetScope { previous }
+    }
+}
+
+impl Drop for BudgetScope {
+    fn drop(&mut self) {
+        REMAINING.with(|r| r.set(self.previous));
+    }
 }
 
 /// Spends one unit of the budget. `Ready(())` means the caller may perform its operation;
 /// `Pending` means the budget is spent: the task has been woken (I2) and must return `Pending`.
+/// Outside a poll by sprout there is no budget and the answer is always `Ready` (I3).
 // ANCHOR: poll_proceed
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
-    REMAINING.with(|r| {
-        let left = r.get();
-        if left == 0 {
+    REMAINING.with(|r| match r.get() {
+        None => Poll::Ready(()),
+        Some(0) => {
             cx.waker().wake_by_ref();
             Poll::Pending
-        } else {
-            r.set(left - 1);
+        }
+        Some(left) => {
+            r.set(Some(left - 1));
             Poll::Ready(())
         }
     })
@@ -86,7 +117,11 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 pub(crate) fn charge_bytes(bytes: usize) {
     let units = u32::try_from(bytes / BYTES_PER_UNIT).unwrap_or(u32::MAX);
     if units > 0 {
-        REMAINING.with(|r| r.set(r.get().saturating_sub(units)));
+        REMAINING.with(|r| {
+            if let Some(left) = r.get() {
+                r.set(Some(left.saturating_sub(units)));
+            }
+        });
     }
 }
 
@@ -138,5 +173,45 @@ impl Future for YieldNow {
         // sleep: the executor sees the wake-up during the poll and re-queues the task at the back.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    /// Counts how many operations `poll_proceed` allows before answering `Pending`, up to `cap`.
+    fn allowed_operations(cap: u32) -> u32 {
+        let mut cx = Context::from_waker(Waker::noop());
+        (0..cap)
+            .take_while(|_| poll_proceed(&mut cx).is_ready())
+            .count() as u32
+    }
+
+    #[test]
+    fn outside_a_poll_the_budget_is_unlimited() {
+        assert_eq!(allowed_operations(10 * BUDGET), 10 * BUDGET);
+        charge_bytes(100 * BYTES_PER_UNIT);
+        assert_eq!(allowed_operations(10 * BUDGET), 10 * BUDGET);
+    }
+
+    #[test]
+    fn a_poll_gets_budget_operations_then_the_thread_is_unlimited_again() {
+        let scope = BudgetScope::enter();
+        assert_eq!(allowed_operations(10 * BUDGET), BUDGET);
+        drop(scope);
+        assert_eq!(allowed_operations(10 * BUDGET), 10 * BUDGET);
+    }
+
+    #[test]
+    fn an_unlimited_scope_inside_a_poll_restores_the_poll_budget() {
+        let _poll = BudgetScope::enter();
+        charge_bytes(BYTES_PER_UNIT * (BUDGET as usize - 1));
+        {
+            let _blocking_job = BudgetScope::unlimited();
+            assert_eq!(allowed_operations(10 * BUDGET), 10 * BUDGET);
+        }
+        assert_eq!(allowed_operations(10 * BUDGET), 1);
     }
 }

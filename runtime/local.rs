@@ -199,9 +199,10 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                 let Some(mut future) = taken() else { return };
                 let waker = Waker::from(self.clone());
                 let mut cx = Context::from_waker(&waker);
-                coop::reset();
+                let budget = coop::BudgetScope::enter();
                 let probe = PollProbe::start(&self.header);
                 let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+                drop(budget);
                 probe.finish(&self.header, PollOutcome::of(&polled));
                 match polled {
                     Ok(Poll::Pending) => {

@@ -405,9 +405,10 @@ where
         }
         let waker = Waker::from(self.clone());
         let mut cx = Context::from_waker(&waker);
-        coop::reset();
+        let budget = coop::BudgetScope::enter();
         let probe = PollProbe::start(&self.header);
         let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+        drop(budget);
         probe.finish(&self.header, PollOutcome::of(&polled));
         match polled {
             Ok(Poll::Pending) => {
