@@ -14,6 +14,9 @@
 //! - I1: a `Sleep` is `Ready` only once `Instant::now() >= deadline` — it checks the clock itself
 //!   and never trusts a wake-up alone — so no timer fires early.
 //! - I2: a `Sleep` that is dropped while registered removes its entry (I2 of timer.rs).
+//! - I3: a registered `Sleep` whose deadline has not passed has one entry in the timer queue,
+//!   at its current deadline, holding the waker of its last poll: [`Sleep::reset`] moves the entry instead of
+//!   dropping it, so a task parked on the sleep is never stranded by a reset.
 //!
 //! Read next: `async_io.rs`.
 
@@ -109,6 +112,10 @@ impl Sleep {
 
     /// Moves the deadline, as if the sleep had been created with `sleep_until(deadline)`.
     ///
+    /// A task already waiting on this sleep keeps waiting and wakes at the new deadline, even
+    /// when another task or thread moved it (the sleep shared behind a mutex, say): the waker it
+    /// parked moves with the deadline (I3).
+    ///
     /// ```
     /// use std::time::{Duration, Instant};
     /// sprout::run(async {
@@ -118,8 +125,15 @@ impl Sleep {
     /// });
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.unregister();
         self.deadline = Some(deadline);
+        if let Some(registration) = &mut self.registration {
+            // I3: re-register with the waker that is parked now. Removing the entry alone would
+            // leave the waiting task with nothing that will ever wake it, since it polls again
+            // only when woken. If the old entry fired already, the new one is merely redundant.
+            let reactor = &registration.reactor;
+            reactor.remove_timer(registration.key);
+            registration.key = reactor.insert_timer(deadline, registration.waker.clone());
+        }
     }
 
     /// Removes our entry from the timer queue, if any (I2).
