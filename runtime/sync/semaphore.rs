@@ -8,9 +8,12 @@
 //!
 //! Invariants:
 //! - I1: the permit count and the wait list sit under one lock.
-//! - I2: a newcomer takes a free permit only when nobody is parked, or when it is the waiter
-//!   that was just notified, so a steady stream of newcomers cannot starve a parked waiter.
-//! - I3: a notified waiter that goes away without its permit passes the wake-up on.
+//! - I2: a permit returned while tasks are parked is handed to the first of them directly: it is
+//!   never counted in `permits`, so no newcomer can take it before the notified waiter runs. A
+//!   waiter that is notified therefore *owns* a permit, and `permits > 0` implies nobody is
+//!   parked. A steady stream of newcomers cannot starve a parked waiter.
+//! - I3: a notified waiter that goes away without taking its permit (its `Acquire` was dropped)
+//!   returns the permit, which goes to the next waiter or back to the count (I2): nothing leaks.
 //!
 //! Read next: the `net/` folder, the first user of `Async<T>`.
 
@@ -52,7 +55,7 @@ pub struct Semaphore {
 
 /// What the semaphore's lock guards.
 struct SemaphoreState {
-    /// Permits free right now.
+    /// Permits free right now and owned by nobody; 0 while anyone is parked (I2).
     permits: usize,
     /// Tasks waiting for a permit.
     waiters: WaitList,
@@ -74,7 +77,8 @@ impl Semaphore {
         }
     }
 
-    /// Permits free right now.
+    /// Permits free right now. A permit already handed to a woken waiter that has not run yet
+    /// is not free: it is that waiter's.
     ///
     /// ```
     /// let pool = sprout::sync::Semaphore::new(1);
@@ -85,7 +89,7 @@ impl Semaphore {
         lock(&self.state).permits
     }
 
-    /// Adds `count` permits, waking as many waiters.
+    /// Adds `count` permits: the longest waiters are handed one each and woken, the rest are free.
     ///
     /// ```
     /// let pool = sprout::sync::Semaphore::new(0);
@@ -94,12 +98,9 @@ impl Semaphore {
     /// ```
     pub fn add_permits(&self, count: usize) {
         let mut state = lock(&self.state);
-        state.permits += count;
-        let woken: Vec<Waker> = (0..count)
-            .map_while(|_| state.waiters.notify_one())
-            .collect();
+        let woken: Vec<Waker> = (0..count).filter_map(|_| state.hand_over()).collect();
         drop(state);
-        woken.into_iter().for_each(Waker::wake);
+        wake_all(woken);
     }
 
     /// Waits for a permit; it is returned when the guard drops.
@@ -161,23 +162,37 @@ impl Semaphore {
     /// The shared poll of both acquire forms.
     fn poll_acquire(&self, cx: &mut Context<'_>, ticket: &mut Ticket) -> Poll<()> {
         let mut state = lock(&self.state);
-        let was_notified = state.waiters.is_notified(ticket);
-        if state.permits > 0 && (was_notified || state.waiters.is_empty()) {
+        if state.waiters.is_notified(ticket) {
+            // The permit was handed to us when it was returned (I2): it is ours already.
             state.waiters.cancel(ticket);
-            state.permits -= 1; // I2
+            return Poll::Ready(());
+        }
+        if state.permits > 0 && state.waiters.is_empty() {
+            state.permits -= 1;
             return Poll::Ready(());
         }
         state.waiters.park(ticket, cx.waker());
         Poll::Pending
     }
 
-    /// Returns one permit and wakes the first waiter.
+    /// Returns one permit: to the first waiter, whom it wakes, or to the count (I2).
     fn release(&self) {
         let mut state = lock(&self.state);
-        state.permits += 1;
-        let next = state.waiters.notify_one();
+        let next = state.hand_over();
         drop(state);
         wake_all(next);
+    }
+}
+
+impl SemaphoreState {
+    /// Gives one returned permit away (I2): to the longest waiter, whose waker is returned for
+    /// the caller to wake once the lock is released, or, with nobody parked, back to `permits`.
+    fn hand_over(&mut self) -> Option<Waker> {
+        let next = self.waiters.notify_one();
+        if next.is_none() {
+            self.permits += 1;
+        }
+        next
     }
 }
 
@@ -225,7 +240,7 @@ impl Drop for Acquire<'_> {
         if self.ticket.is_some() {
             let mut state = lock(&self.semaphore.state);
             let next = if state.waiters.cancel(&mut self.ticket) {
-                state.waiters.notify_one() // I3
+                state.hand_over() // I3: we were handed a permit we will never use.
             } else {
                 None
             };
