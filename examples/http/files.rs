@@ -1,8 +1,15 @@
 //! Mapping a request path to a file under the web root, safely, and sending it.
 //!
-//! Flow: normalised path segments (request.rs) → [`resolve`] (canonicalised, must stay under
-//! the root, so no `..` spelling or symlink can escape) → a file, streamed in chunks read on the
-//! blocking pool, or a directory listing.
+//! Flow: normalised path segments (request.rs) → [`find`] → [`open_confined`] or
+//! [`confine`] → a file, sent from memory or streamed in chunks read on the blocking pool, or a
+//! directory listing.
+//!
+//! The safety rule: every file this server opens and every directory it lists passes through
+//! [`confine`] at the moment it is opened, not only the path the client asked for. The server
+//! builds paths of its own (a directory's `index.html`), and a symlink met on such a path, or
+//! swapped in after a check, must not lead outside the root. [`open_confined`] therefore checks
+//! the real path (symlinks followed) before opening and checks the opened file again after, and
+//! hands on the open `File`: what is sent is what was checked.
 //!
 //! Why `spawn_blocking` for file reads: a read from disk cannot be made non-blocking with epoll
 //! (regular files are always "ready"), so a cold read would stall the worker and every
@@ -12,6 +19,7 @@
 
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use sprout::net::TcpStream;
@@ -19,71 +27,83 @@ use sprout::net::TcpStream;
 /// Bytes read per blocking-pool round trip while streaming a file.
 pub const CHUNK: usize = 64 * 1024;
 
-/// What a path resolved to.
-pub enum Target {
-    /// A regular file, its path and metadata.
-    File(PathBuf, Metadata),
-    /// A directory (its path), requested with a trailing slash.
-    Directory(PathBuf),
-    /// A directory requested without the trailing slash: redirect to the slashed form.
-    NeedsSlash,
-}
-
-/// Resolves `segments` under `root` (already canonical). `Err(404)` if missing, `Err(403)` if
-/// the real path (after following symlinks) leaves the root.
-pub fn resolve(root: &Path, segments: &[String], trailing_slash: bool) -> Result<Target, u16> {
-    let mut path = root.to_path_buf();
-    for segment in segments {
-        path.push(segment);
-    }
+/// The real path of `path` (every symlink followed), if it lies inside `root` (which is
+/// canonical). `Err(404)` if it does not exist, `Err(403)` if it leaves the root.
+pub fn confine(root: &Path, path: &Path) -> Result<PathBuf, u16> {
     let real = path.canonicalize().map_err(|_| 404u16)?;
     if !real.starts_with(root) {
         return Err(403);
     }
-    let metadata = real.metadata().map_err(|_| 404u16)?;
-    if metadata.is_dir() {
-        if !trailing_slash && !segments.is_empty() {
-            return Ok(Target::NeedsSlash);
+    Ok(real)
+}
+
+/// Opens the regular file at `path` for reading, if its real path lies inside `root`: checked
+/// before opening ([`confine`]) and again on the open file, through the kernel's record of what
+/// the descriptor refers to (`/proc/self/fd`), so a symlink swapped in between the two is caught.
+/// `Err(404)` for a missing path or anything but a regular file (a FIFO would block the opening
+/// thread), `Err(403)` for a path outside the root.
+pub fn open_confined(root: &Path, path: &Path) -> Result<(File, Metadata), u16> {
+    let real = confine(root, path)?;
+    if !real.metadata().map_err(|_| 404u16)?.is_file() {
+        return Err(404); // Directories are listed, not opened; sockets, devices, FIFOs never.
+    }
+    let file = File::open(&real).map_err(|_| 404u16)?;
+    if let Ok(opened) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+        if !opened.starts_with(root) {
+            return Err(403);
         }
-        return Ok(Target::Directory(real));
     }
-    if metadata.is_file() {
-        return Ok(Target::File(real, metadata));
+    let metadata = file.metadata().map_err(|_| 404u16)?;
+    if !metadata.is_file() {
+        return Err(404);
     }
-    Err(404) // sockets, devices, fifos: never served
+    Ok((file, metadata))
 }
 
 /// What one trip to the blocking pool found for a request path.
 pub enum Found {
     /// A small file, read whole (cacheable).
     Small(super::cache::Cached),
-    /// A large file: its path and length, to be streamed.
-    Large(PathBuf, Metadata),
+    /// A large file, open, with its metadata and name, to be streamed.
+    Large(File, Metadata, String),
     /// A directory listing, as HTML.
     Listing(String),
     /// A directory requested without the trailing slash.
     NeedsSlash,
 }
 
-/// Resolves the path and, for a small file or a directory's `index.html`, reads it — all in one
-/// call meant for the blocking pool (one thread hand-off per cache miss).
+/// Resolves the request path under `root` and, for a small file or a directory's
+/// `index.html`, reads it — all in one call meant for the blocking pool (one thread hand-off
+/// per cache miss). `Err(404)` if missing (sockets, devices, FIFOs are never served),
+/// `Err(403)` if the path, or a path built from it, leads outside the root.
 pub fn find(root: &Path, segments: &[String], trailing_slash: bool) -> Result<Found, u16> {
-    let (path, metadata) = match resolve(root, segments, trailing_slash)? {
-        Target::NeedsSlash => return Ok(Found::NeedsSlash),
-        Target::File(path, metadata) => (path, metadata),
-        Target::Directory(dir) => {
-            let index = dir.join("index.html");
-            match index.metadata() {
-                Ok(metadata) if metadata.is_file() => (index, metadata),
-                _ => return listing(&dir, segments).map(Found::Listing).map_err(|_| 500),
-            }
-        }
-    };
-    if metadata.len() > super::cache::MAX_FILE {
-        return Ok(Found::Large(path, metadata));
+    let mut path = root.to_path_buf();
+    for segment in segments {
+        path.push(segment);
     }
-    let body = std::fs::read(&path).map_err(|_| 404u16)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let real = confine(root, &path)?;
+    let is_dir = real.metadata().map_err(|_| 404u16)?.is_dir();
+    let (file, metadata, real) = if is_dir {
+        if !trailing_slash && !segments.is_empty() {
+            return Ok(Found::NeedsSlash);
+        }
+        // A path the server builds itself: it passes the same gate as the client's.
+        let index = real.join("index.html");
+        match open_confined(root, &index) {
+            Ok((file, metadata)) => (file, metadata, index),
+            Err(404) => return listing(root, &real, segments).map(Found::Listing),
+            Err(status) => return Err(status),
+        }
+    } else {
+        let (file, metadata) = open_confined(root, &real)?;
+        (file, metadata, real)
+    };
+    let name = real.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if metadata.len() > super::cache::MAX_FILE {
+        return Ok(Found::Large(file, metadata, name.to_string()));
+    }
+    let mut body = Vec::with_capacity(metadata.len() as usize);
+    (&file).read_to_end(&mut body).map_err(|_| 404u16)?;
     Ok(Found::Small(super::cache::Cached {
         body,
         content_type: super::response::content_type(name),
@@ -92,9 +112,12 @@ pub fn find(root: &Path, segments: &[String], trailing_slash: bool) -> Result<Fo
     }))
 }
 
-/// An HTML listing of `dir`: names escaped, links percent-encoded, directories first.
-pub fn listing(dir: &Path, request_path: &[String]) -> io::Result<String> {
-    let mut entries: Vec<(bool, String)> = std::fs::read_dir(dir)?
+/// An HTML listing of `dir` (confined to `root` like every file), names escaped, links
+/// percent-encoded, directories first. `Err(403)` outside the root, `Err(500)` if unreadable.
+pub fn listing(root: &Path, dir: &Path, request_path: &[String]) -> Result<String, u16> {
+    let dir = confine(root, dir)?;
+    let mut entries: Vec<(bool, String)> = std::fs::read_dir(dir)
+        .map_err(|_| 500u16)?
         .filter_map(Result::ok)
         .filter_map(|entry| {
             let name = entry.file_name().into_string().ok()?; // non-UTF-8 names are skipped
@@ -123,20 +146,21 @@ pub fn listing(dir: &Path, request_path: &[String]) -> io::Result<String> {
     Ok(html)
 }
 
-/// Sends `length` bytes of the file at `path` from byte `start`, reading each chunk on the
-/// blocking pool. Returns the bytes sent.
+/// Sends `length` bytes of `file` (opened by [`open_confined`]) from byte `start`, reading
+/// each chunk on the blocking pool. Returns the bytes sent.
 pub async fn stream_file(
     stream: &TcpStream,
-    path: PathBuf,
+    mut file: File,
     start: u64,
     length: u64,
 ) -> io::Result<u64> {
-    let mut file = sprout::spawn_blocking(move || {
-        let mut file = File::open(path)?;
-        file.seek(SeekFrom::Start(start))?;
-        io::Result::Ok(file)
-    })
-    .await??;
+    if start > 0 {
+        file = sprout::spawn_blocking(move || {
+            file.seek(SeekFrom::Start(start))?;
+            io::Result::Ok(file)
+        })
+        .await??;
+    }
     let mut buffer = vec![0u8; CHUNK.min(length as usize).max(1)];
     let mut sent = 0u64;
     while sent < length {

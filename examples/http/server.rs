@@ -3,7 +3,7 @@
 //! the blocking server of the lecture.
 //!
 //! Flow: accept (net/server.rs) → [`serve_connection`]: read head (deadline) → `request::parse`
-//! → `files::resolve` → response head + body → next request (keep-alive, pipelining).
+//! → `files::find` → response head + body → next request (keep-alive, pipelining).
 //!
 //! This file is the root of the HTTP code: `main.rs` runs it, and `tests/http_server.rs`
 //! includes it, so the tests run exactly this code.
@@ -268,8 +268,8 @@ async fn answer(stream: &TcpStream, request: &Request, config: &Config) -> io::R
             config.cache.put(key, cached.clone());
             send_cached(stream, request, &cached, head_only).await
         }
-        Ok(Found::Large(path, metadata)) => {
-            send_large(stream, request, path, metadata, head_only).await
+        Ok(Found::Large(file, metadata, name)) => {
+            send_large(stream, request, (file, metadata, &name), head_only).await
         }
     }
 }
@@ -324,12 +324,12 @@ async fn send_cached(
     Ok((status, if head_only { 0 } else { length }))
 }
 
-/// Streams a large file (or sends just its head, for HEAD or a 304).
+/// Streams a large file, opened and checked by `files::find` (or sends just its head, for HEAD
+/// or a 304).
 async fn send_large(
     stream: &TcpStream,
     request: &Request,
-    path: PathBuf,
-    metadata: std::fs::Metadata,
+    (file, metadata, name): (std::fs::File, std::fs::Metadata, &str),
     head_only: bool,
 ) -> io::Result<(u16, u64)> {
     let total = metadata.len();
@@ -337,7 +337,6 @@ async fn send_large(
     if not_modified(request, modified.as_ref()) {
         return send_not_modified(stream, request).await;
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let mut extra = modified
         .map(|m| format!("Last-Modified: {m}\r\n"))
         .unwrap_or_default();
@@ -356,7 +355,7 @@ async fn send_large(
     if head_only {
         return Ok((status, 0));
     }
-    let sent = files::stream_file(stream, path, start, end - start).await?;
+    let sent = files::stream_file(stream, file, start, end - start).await?;
     if sent < end - start {
         // The file shrank under us: the framing is broken, so the connection must end.
         return Err(io::Error::other("file shrank while being sent"));
