@@ -372,7 +372,12 @@ impl<T: AsFd> Async<T> {
         mut op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
-        if coop::poll_proceed(cx).is_pending() {
+        let proceed = match direction {
+            Direction::Read => coop::poll_proceed(cx),
+            // A refused write would look like a full socket to a buffering writer (coop I4).
+            Direction::Write => coop::poll_proceed_write(cx),
+        };
+        if proceed.is_pending() {
             return Poll::Pending; // I2
         }
         let io = self.get_ref();

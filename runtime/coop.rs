@@ -18,8 +18,21 @@
 //! 64 KiB-chunk stream beside 20 small clients, `bench/echo_bench`), small-message p99 was
 //! 2.2 ms against tokio's 1.8 ms. Charging one unit per 4 KiB gave 0.53 ms but starved the bulk
 //! stream (0.69x tokio's MB/s); per 16 KiB, 0.76 ms and 0.87x; per 32 KiB, 0.96 ms and 0.98x
-//! (tokio: 1.98 ms), which is what sprout uses. A 64-byte ping-pong still costs one unit. Tokio calls the same idea "cooperative scheduling"; gevent has no need for it
-//! because a greenlet switches away on every blocking call.
+//! (tokio: 1.98 ms), which is what sprout uses. A 64-byte ping-pong still costs one unit.
+//! Tokio calls the same idea "cooperative scheduling"; gevent has no need for it because a
+//! greenlet switches away on every blocking call.
+//!
+//! Why socket writes may overdraw: a write refused by the budget looks, to its caller, exactly
+//! like a full socket. A caller that buffers — a TLS stream — keeps the bytes it could not send
+//! and reports them written, counting on being asked to write again. A copy loop such as
+//! `futures::io::copy` instead goes back to its reader, waits there, and never returns to push
+//! them: the bytes sit in user space while both peers wait for each other. Measured with a
+//! futures-rustls echo on two workers (4 MiB echoed through `futures::io::copy`,
+//! `bench/src/bin/tls_stall.rs`), 13 of 200 rounds stalled that way (0 of 200 since) when the budget happened to
+//! run out on the last write of a burst. So reads, accepts and channel operations are refused
+//! once the budget is spent, but socket writes only once a second budget's worth has been
+//! overdrawn ([`poll_proceed_write`]): a task that reads and writes yields at a read, which
+//! leaves nothing half-sent, while a task that only writes still yields.
 //!
 //! Invariants:
 //! - I1: every poll of a task or of a `block_on` future runs inside a [`BudgetScope`], which
@@ -30,6 +43,9 @@
 //!   polling (a plain thread, a `spawn_blocking` closure, another executor's `block_on`) is never
 //!   throttled: nothing there would ever give the budget back, so throttling it would make the
 //!   129th operation answer `Pending` forever.
+//! - I4: a socket write is refused only after the task has overdrawn a whole second budget, so a
+//!   task that alternates reads and writes is always stopped at a read, never between a buffering
+//!   writer's write and its retry.
 //!
 //! Read next: `task.rs`, which opens a [`BudgetScope`] around every poll.
 
@@ -56,26 +72,29 @@ pub const BUDGET: u32 = 128;
 /// ```
 pub const BYTES_PER_UNIT: usize = 32 * 1024;
 
+/// How far below zero socket writes may take the budget before they are refused too (I4).
+const WRITE_OVERDRAFT: i32 = BUDGET as i32;
+
 thread_local! {
     /// Units left in the current poll on this thread: `Some(n)` inside a [`BudgetScope`] (a
     /// poll by a sprout worker or `block_on`), `None` everywhere else, meaning unlimited (I3).
-    /// Written by [`BudgetScope`] (start and end of a poll) and [`poll_proceed`] /
-    /// [`charge_bytes`] (each operation).
-    static REMAINING: Cell<Option<u32>> = const { Cell::new(None) };
+    /// Below zero once writes overdraw it (I4). Written by [`BudgetScope`] (start and end of a
+    /// poll) and by [`poll_proceed`], [`poll_proceed_write`] and [`charge_bytes`].
+    static REMAINING: Cell<Option<i32>> = const { Cell::new(None) };
 }
 
 /// A poll in progress: while it lives, the thread has a budget; when it is dropped (after the
 /// poll, or while unwinding from a panic in it) the thread gets back what it had before (I1, I3).
 pub(crate) struct BudgetScope {
     /// The budget the thread had when the scope opened: `None` on a worker between polls.
-    previous: Option<u32>,
+    previous: Option<i32>,
 }
 
 impl BudgetScope {
     /// Gives the current thread a full budget until the returned scope is dropped. Called by the
     /// executor around each poll (I1).
     pub(crate) fn enter() -> BudgetScope {
-        let previous = REMAINING.with(|r| r.replace(Some(BUDGET)));
+        let previous = REMAINING.with(|r| r.replace(Some(BUDGET as i32)));
         BudgetScope { previous }
     }
 
@@ -93,14 +112,27 @@ impl Drop for BudgetScope {
     }
 }
 
-/// Spends one unit of the budget. `Ready(())` means the caller may perform its operation;
-/// `Pending` means the budget is spent: the task has been woken (I2) and must return `Pending`.
-/// Outside a poll by sprout there is no budget and the answer is always `Ready` (I3).
+/// Spends one unit of the budget for a read, an accept or a channel operation. `Ready(())`
+/// means the caller may perform its operation; `Pending` means the budget is spent: the task
+/// has been woken (I2) and must return `Pending`. Outside a poll by sprout there is no budget
+/// and the answer is always `Ready` (I3).
 // ANCHOR: poll_proceed
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    proceed_above(0, cx)
+}
+// ANCHOR_END: poll_proceed
+
+/// [`poll_proceed`] for a socket write, which is refused only once the budget is overdrawn by
+/// [`WRITE_OVERDRAFT`] units (I4).
+pub(crate) fn poll_proceed_write(cx: &mut Context<'_>) -> Poll<()> {
+    proceed_above(-WRITE_OVERDRAFT, cx)
+}
+
+/// Spends one unit if the budget is above `floor`, else wakes the task and refuses.
+fn proceed_above(floor: i32, cx: &mut Context<'_>) -> Poll<()> {
     REMAINING.with(|r| match r.get() {
         None => Poll::Ready(()),
-        Some(0) => {
+        Some(left) if left <= floor => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
@@ -110,16 +142,15 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         }
     })
 }
-// ANCHOR_END: poll_proceed
 
 /// Charges the extra units for a transfer of `bytes` (see [`BYTES_PER_UNIT`]). The next
 /// [`poll_proceed`] answers `Pending` if this spent the budget.
 pub(crate) fn charge_bytes(bytes: usize) {
-    let units = u32::try_from(bytes / BYTES_PER_UNIT).unwrap_or(u32::MAX);
+    let units = i32::try_from(bytes / BYTES_PER_UNIT).unwrap_or(i32::MAX);
     if units > 0 {
         REMAINING.with(|r| {
             if let Some(left) = r.get() {
-                r.set(Some(left.saturating_sub(units)));
+                r.set(Some(left.saturating_sub(units).max(-WRITE_OVERDRAFT)));
             }
         });
     }
@@ -187,6 +218,27 @@ mod tests {
         (0..cap)
             .take_while(|_| poll_proceed(&mut cx).is_ready())
             .count() as u32
+    }
+
+    /// The same for `poll_proceed_write`.
+    fn allowed_writes(cap: u32) -> u32 {
+        let mut cx = Context::from_waker(Waker::noop());
+        (0..cap)
+            .take_while(|_| poll_proceed_write(&mut cx).is_ready())
+            .count() as u32
+    }
+
+    #[test]
+    fn writes_overdraw_a_spent_budget_by_one_more_budget_and_reads_do_not() {
+        let _poll = BudgetScope::enter();
+        assert_eq!(allowed_operations(10 * BUDGET), BUDGET);
+        assert_eq!(allowed_writes(10 * BUDGET), BUDGET, "the overdraft");
+        assert_eq!(allowed_operations(10 * BUDGET), 0);
+
+        let _next_poll = BudgetScope::enter();
+        charge_bytes(usize::MAX); // A huge transfer spends the overdraft too, no more.
+        assert_eq!(allowed_writes(10 * BUDGET), 0);
+        assert_eq!(allowed_operations(10 * BUDGET), 0);
     }
 
     #[test]
