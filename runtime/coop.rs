@@ -28,8 +28,8 @@
 //! `futures::io::copy` instead goes back to its reader, waits there, and never returns to push
 //! them: the bytes sit in user space while both peers wait for each other. Measured with a
 //! futures-rustls echo on two workers (4 MiB echoed through `futures::io::copy`,
-//! `bench/src/bin/tls_stall.rs`), 13 of 200 rounds stalled that way (0 of 200 since) when the budget happened to
-//! run out on the last write of a burst. So reads, accepts and channel operations are refused
+//! `bench/src/bin/tls_stall.rs`), 13 of 200 rounds stalled that way (0 of 200 since), each
+//! time the budget happened to run out on the last write of a burst. So reads, accepts and channel operations are refused
 //! once the budget is spent, but socket writes only once a second budget's worth has been
 //! overdrawn ([`poll_proceed_write`]): a task that reads and writes yields at a read, which
 //! leaves nothing half-sent, while a task that only writes still yields.
