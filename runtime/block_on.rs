@@ -40,7 +40,7 @@ use super::join::{JoinHandle, TaskId};
 use super::local;
 use super::monitor::{Monitor, MAIN_FUTURE};
 use super::probe::describe_waits;
-use super::shutdown;
+use super::shutdown::{self, ShutdownReport};
 use super::task_meta;
 use super::trace::{self, Tracer};
 use super::worker::{Worker, MAINTENANCE_INTERVAL};
@@ -66,6 +66,8 @@ pub struct Runtime {
     pub(super) monitor: Option<Monitor>,
     /// The bound on the wait in `drop`.
     pub(super) shutdown_timeout: Duration,
+    /// What `drop` reports on stderr.
+    pub(super) shutdown_report: ShutdownReport,
 }
 
 impl Runtime {
@@ -275,6 +277,7 @@ impl Drop for Runtime {
             &self.workers_exited,
             self.monitor.take(),
             self.shutdown_timeout,
+            self.shutdown_report,
         ); // I3
     }
 }

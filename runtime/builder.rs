@@ -1,5 +1,5 @@
 //! Configuring a runtime: [`Builder`], and the environment variables that set its defaults
-//! (`SPROUT_WORKERS`, `SPROUT_TRACE`, `SPROUT_WATCHDOG_MS`).
+//! (`SPROUT_WORKERS`, `SPROUT_TRACE`, `SPROUT_WATCHDOG_MS`, `SPROUT_SHUTDOWN_REPORT`).
 //!
 //! Where it sits in the flow: before it. `build()` creates what the flow runs on — the reactor,
 //! the worker threads, the blocking pool, the monitor thread — and hands back a [`Runtime`]
@@ -25,6 +25,7 @@ use super::executor::Shared;
 use super::local;
 use super::monitor::{Monitor, MonitorConfig, DEFAULT_WATCHDOG, WATCHDOG_ENV};
 use super::reactor::Reactor;
+use super::shutdown::ShutdownReport;
 use super::trace::{self, Tracer};
 use super::worker::Worker;
 
@@ -69,6 +70,9 @@ pub struct Builder {
     dump_on_sigusr1: bool,
     /// The bound on the wait in `Runtime::drop`.
     shutdown_timeout: Duration,
+    /// What `Runtime::drop` reports; `None` means `SPROUT_SHUTDOWN_REPORT`, or only what it
+    /// could not stop.
+    shutdown_report: Option<ShutdownReport>,
 }
 
 impl Default for Builder {
@@ -82,6 +86,7 @@ impl Default for Builder {
             watchdog: None,
             dump_on_sigusr1: true,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            shutdown_report: None,
         }
     }
 }
@@ -224,11 +229,29 @@ impl Builder {
         self
     }
 
+    /// What dropping the runtime reports on stderr (overrides `SPROUT_SHUTDOWN_REPORT`). By
+    /// default only what it could not stop; [`ShutdownReport::Off`] silences even that, and
+    /// [`ShutdownReport::All`] also lists every task it cancels.
+    ///
+    /// ```
+    /// use sprout::runtime::ShutdownReport;
+    /// let quiet = sprout::Runtime::builder()
+    ///     .shutdown_report(ShutdownReport::Off)
+    ///     .build()?;
+    /// quiet.block_on(async {});
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn shutdown_report(mut self, report: ShutdownReport) -> Builder {
+        self.shutdown_report = Some(report);
+        self
+    }
+
     /// Starts the runtime: creates the reactor, the background worker threads and, unless both
     /// the watchdog and the SIGUSR1 dump are off, the monitor thread.
     ///
     /// Fails if the worker count is zero or `SPROUT_WORKERS` is not a positive integer, if
-    /// `SPROUT_WATCHDOG_MS` is not a number, or if the poller or a thread cannot be created.
+    /// `SPROUT_WATCHDOG_MS` is not a number, if `SPROUT_SHUTDOWN_REPORT` is not `off`, `stuck`
+    /// or `all`, or if the poller or a thread cannot be created.
     ///
     /// ```
     /// let error = sprout::Runtime::builder().workers(0).build().unwrap_err();
@@ -246,6 +269,10 @@ impl Builder {
         let watchdog = match self.watchdog {
             Some(threshold) => threshold,
             None => watchdog_from_environment()?,
+        };
+        let shutdown_report = match self.shutdown_report {
+            Some(report) => report,
+            None => ShutdownReport::from_environment()?,
         };
         let tracing = self.trace.unwrap_or_else(trace::requested_by_environment);
         let epoch = Instant::now();
@@ -266,6 +293,7 @@ impl Builder {
             workers_exited,
             monitor: None,
             shutdown_timeout: self.shutdown_timeout,
+            shutdown_report,
         };
         for index in 1..workers {
             let shared = runtime.shared.clone();

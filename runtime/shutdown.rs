@@ -12,18 +12,28 @@
 //!    their loops. A worker stuck inside one poll never sees the flag: after the deadline it is
 //!    named (with the task it polls) and its thread left behind, instead of the drop hanging.
 //! 2. Stop the monitor thread.
-//! 3. Name every task still alive, then drop their futures (they complete as cancelled, so
-//!    every `JoinHandle` resolves).
+//! 3. Drop the futures of every task still alive (they complete as cancelled, so every
+//!    `JoinHandle` resolves). With [`ShutdownReport::All`] they are listed first.
 //! 4. Wait for running `spawn_blocking` closures (a thread cannot be interrupted); after the
 //!    deadline, name the ones still running and leave them.
+//!
+//! What is reported is a choice ([`ShutdownReport`], `Builder::shutdown_report`,
+//! `SPROUT_SHUTDOWN_REPORT`). By default only what shutdown could *not* stop: a task stuck in a
+//! poll, a blocking closure still running at the deadline. Those are leaks the program should
+//! hear about. Tasks that shutdown simply cancels are the ordinary end of a program — a server
+//! returning from `main` with connections open, a tool that cancelled its helpers a moment
+//! before (cancellation completes asynchronously, so they are still alive here) — and listing
+//! them on every exit was noise; `all` brings the list back for debugging.
 //!
 //! Invariants:
 //! - I1: `shut_down` returns by the deadline plus the time destructors take: it never joins a
 //!   thread that has not already finished.
-//! - I2: every task alive at shutdown is either named on stderr or finished cleanly before it.
+//! - I2: unless the report is off, every task that shutdown could not stop is named on stderr;
+//!   every other task is cancelled (its future dropped) before `shut_down` returns.
 //!
 //! Read next: `block_on.rs` (the `Runtime` whose `drop` this is).
 
+use std::io;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
@@ -37,15 +47,69 @@ use super::trace::human;
 /// At most this many tasks are listed one per line; the rest are counted.
 const LISTED_TASKS: usize = 20;
 
+/// The environment variable that sets the default [`ShutdownReport`]: `off`, `stuck` or `all`.
+///
+/// ```
+/// assert_eq!(sprout::runtime::SHUTDOWN_REPORT_ENV, "SPROUT_SHUTDOWN_REPORT");
+/// ```
+pub const SHUTDOWN_REPORT_ENV: &str = "SPROUT_SHUTDOWN_REPORT";
+
+/// What dropping a runtime says on stderr about the tasks it stops.
+///
+/// ```
+/// use sprout::runtime::ShutdownReport;
+/// let runtime = sprout::Runtime::builder()
+///     .workers(1)
+///     .shutdown_report(ShutdownReport::All)
+///     .build()?;
+/// runtime.block_on(async {
+///     sprout::spawn(std::future::pending::<()>()).detach();
+/// });
+/// drop(runtime); // stderr: "runtime shut down with 1 task(s) still alive; cancelling them: …"
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShutdownReport {
+    /// Nothing, not even a stuck worker or a blocking closure left running.
+    Off,
+    /// Only what shutdown could not stop: a worker stuck in a poll, a `spawn_blocking` closure
+    /// still running at the deadline. The default.
+    #[default]
+    Stuck,
+    /// Also every task still alive when shutdown began (the first 20, then a count), with its
+    /// name, state, what it waits on and where it was spawned, before it is cancelled.
+    All,
+}
+
+impl ShutdownReport {
+    /// The report `SPROUT_SHUTDOWN_REPORT` asks for, or the default; an `InvalidInput` error
+    /// naming the variable if it is set to anything but `off`, `stuck` or `all`.
+    pub(crate) fn from_environment() -> io::Result<ShutdownReport> {
+        let Ok(text) = std::env::var(SHUTDOWN_REPORT_ENV) else {
+            return Ok(ShutdownReport::default());
+        };
+        match text.trim().to_ascii_lowercase().as_str() {
+            "off" | "0" => Ok(ShutdownReport::Off),
+            "stuck" => Ok(ShutdownReport::Stuck),
+            "all" | "1" => Ok(ShutdownReport::All),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{SHUTDOWN_REPORT_ENV} must be off, stuck or all, got {text:?}"),
+            )),
+        }
+    }
+}
+
 /// Stops the runtime `shared`: its background `threads` (which drop their end of
 /// `workers_exited` when they finish), its `monitor`, its tasks and its blocking pool, waiting at
-/// most `timeout` for what cannot be stopped (I1).
+/// most `timeout` for what cannot be stopped (I1), and says what `report` asks for (I2).
 pub(crate) fn shut_down(
     shared: &Shared,
     threads: Vec<ThreadHandle<()>>,
     workers_exited: &Receiver<()>,
     monitor: Option<Monitor>,
     timeout: Duration,
+    report: ShutdownReport,
 ) {
     let deadline = Instant::now() + timeout;
     if let Some(tracer) = shared.tracer() {
@@ -60,25 +124,30 @@ pub(crate) fn shut_down(
             let _ = thread.join();
         }
     }
-    if !workers_stopped {
+    if !workers_stopped && report != ShutdownReport::Off {
         report_stuck_workers(shared, timeout);
     }
     if let Some(mut monitor) = monitor {
         monitor.stop();
     }
-    // Only the listed tasks are described: a runtime dropped with a million tasks alive should
-    // not spend its last second formatting them.
-    let listed = shared.task_snapshots(Instant::now(), LISTED_TASKS);
     // Closures already started run to their end; queued ones are dropped.
     let blocking_running = shared.started_blocking_tasks();
-    report_alive(
-        &listed,
-        shared.live_tasks(),
-        blocking_running.len(),
-        timeout,
-    );
+    if report == ShutdownReport::All {
+        // Only the listed tasks are described: a runtime dropped with a million tasks alive
+        // should not spend its last second formatting them.
+        let listed = shared.task_snapshots(Instant::now(), LISTED_TASKS);
+        report_alive(
+            &listed,
+            shared.live_tasks(),
+            blocking_running.len(),
+            timeout,
+        );
+    }
     shared.finish_shutdown();
-    if !blocking_running.is_empty() && !shared.blocking.wait_for_threads(deadline) {
+    if !blocking_running.is_empty()
+        && !shared.blocking.wait_for_threads(deadline)
+        && report != ShutdownReport::Off
+    {
         report_blocking_left_behind(&blocking_running, timeout);
     }
 }

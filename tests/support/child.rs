@@ -22,7 +22,8 @@ pub fn child_command(test: &str) -> Command {
         .env(CHILD_ENV, test)
         .env_remove("SPROUT_TRACE")
         .env_remove("SPROUT_WATCHDOG_MS")
-        .env_remove("SPROUT_WORKERS");
+        .env_remove("SPROUT_WORKERS")
+        .env_remove("SPROUT_SHUTDOWN_REPORT");
     command
 }
 
