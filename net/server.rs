@@ -197,6 +197,7 @@ where
     /// }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs, handler: H) -> io::Result<StreamServer<H>> {
+        crate::runtime::expect_runtime("sprout::net::StreamServer::bind");
         Ok(StreamServer::from_listener(
             TcpListener::bind(addr).await?,
             handler,

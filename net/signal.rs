@@ -61,7 +61,9 @@ pub struct ShutdownSignal {
 ///     std::io::Result::Ok(())
 /// }).unwrap();
 /// ```
+#[track_caller]
 pub fn shutdown_signal() -> io::Result<ShutdownSignal> {
+    crate::runtime::expect_runtime("sprout::net::shutdown_signal");
     let (reader, writer) = StdUnixStream::pair()?;
     reader.set_nonblocking(true)?;
     // A full pipe must never block the handler; a lost extra byte is harmless.

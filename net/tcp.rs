@@ -104,6 +104,7 @@ impl TcpListener {
     /// }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        crate::runtime::expect_runtime("sprout::net::TcpListener::bind");
         let addrs = resolve(addr).await?;
         first_success(addrs, |addr| async move { TcpListener::bind_one(addr) }).await
     }
@@ -132,7 +133,9 @@ impl TcpListener {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        crate::runtime::expect_runtime("sprout::net::TcpListener::from_std");
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
             io: Async::new(listener)?,
@@ -285,6 +288,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        crate::runtime::expect_runtime("sprout::net::TcpStream::connect");
         let addrs = resolve(addr).await?;
         first_success(addrs, TcpStream::connect_one).await
     }

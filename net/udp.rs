@@ -51,6 +51,7 @@ impl UdpSocket {
     /// }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        crate::runtime::expect_runtime("sprout::net::UdpSocket::bind");
         let addrs = resolve(addr).await?;
         first_success(addrs, |addr| async move {
             UdpSocket::from_std(std::net::UdpSocket::bind(addr)?)
@@ -71,7 +72,9 @@ impl UdpSocket {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        crate::runtime::expect_runtime("sprout::net::UdpSocket::from_std");
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
             io: Arc::new(Async::new(socket)?),

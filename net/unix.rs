@@ -84,7 +84,9 @@ impl UnixListener {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        crate::runtime::expect_runtime("sprout::net::UnixListener::bind");
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 
@@ -100,7 +102,9 @@ impl UnixListener {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        crate::runtime::expect_runtime("sprout::net::UnixListener::from_std");
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
             io: Async::new(listener)?,
@@ -232,6 +236,7 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        crate::runtime::expect_runtime("sprout::net::UnixStream::connect");
         let path: PathBuf = path.as_ref().to_owned();
         let stream = crate::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path))
             .await
@@ -254,7 +259,9 @@ impl UnixStream {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        crate::runtime::expect_runtime("sprout::net::UnixStream::pair");
         let (a, b) = std::os::unix::net::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
@@ -325,7 +332,9 @@ impl UnixDatagram {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind");
         UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
     }
 
@@ -341,7 +350,9 @@ impl UnixDatagram {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
+        crate::runtime::expect_runtime("sprout::net::UnixDatagram::unbound");
         UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
     }
 
@@ -359,7 +370,9 @@ impl UnixDatagram {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        crate::runtime::expect_runtime("sprout::net::UnixDatagram::pair");
         let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
         Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
     }
@@ -376,7 +389,9 @@ impl UnixDatagram {
     ///     std::fs::remove_dir_all(&dir)
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        crate::runtime::expect_runtime("sprout::net::UnixDatagram::from_std");
         socket.set_nonblocking(true)?;
         Ok(UnixDatagram {
             io: Arc::new(Async::new(socket)?),

@@ -83,6 +83,7 @@ impl<T: AsFd> Async<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
+    #[track_caller]
     pub fn new(io: T) -> io::Result<Async<T>> {
         let reactor = context::expect_reactor("sprout::Async::new");
         let source = reactor.register(io.as_fd())?;

@@ -265,6 +265,7 @@ impl RuntimeStats {
 ///     assert_eq!(stats.pending_timers, 1);
 /// });
 /// ```
+#[track_caller]
 pub fn stats() -> RuntimeStats {
     RuntimeStats::of(&context::expect_shared("sprout::stats"))
 }

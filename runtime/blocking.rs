@@ -231,6 +231,7 @@ where
 }
 
 /// `spawn_blocking` with a name and an explicit spawn site (for `TaskBuilder`).
+#[track_caller]
 pub(crate) fn spawn_blocking_named<F, R>(
     name: Option<Box<str>>,
     site: &'static Location<'static>,

@@ -65,19 +65,39 @@ pub(crate) fn shared() -> Option<Arc<Shared>> {
 
 /// This thread's runtime; panics with a message naming `what` if there is none. Like tokio, a
 /// runtime function called outside a runtime is a bug in the caller, reported at once rather
-/// than left to hang.
+/// than left to hang. `#[track_caller]`, like every public entry point that calls it, so the
+/// panic points at the user's line, not at this one.
+#[track_caller]
 pub(crate) fn expect_shared(what: &str) -> Arc<Shared> {
-    shared().unwrap_or_else(|| {
-        panic!(
-            "{what} was called outside of a sprout runtime: call it from code running inside \
-             `sprout::run`, `Runtime::block_on`, or a task spawned on a runtime"
-        )
-    })
+    match shared() {
+        Some(shared) => shared,
+        None => outside_runtime(what),
+    }
+}
+
+/// The panic of [`expect_shared`] and [`expect_runtime`].
+#[cold]
+#[track_caller]
+fn outside_runtime(what: &str) -> ! {
+    panic!(
+        "{what} was called outside of a sprout runtime: call it from code running inside \
+         `sprout::run`, `Runtime::block_on`, or a task spawned on a runtime"
+    )
 }
 
 /// The reactor of this thread's runtime; panics naming `what` if there is none.
+#[track_caller]
 pub(crate) fn expect_reactor(what: &str) -> Arc<Reactor> {
     expect_shared(what).reactor.clone()
+}
+
+/// Panics naming `what` unless this thread runs for a runtime. For `net/`'s entry points, so
+/// that the message names the function the user called rather than the `Async::new` under it.
+#[track_caller]
+pub(crate) fn expect_runtime(what: &str) {
+    if !is_inside_runtime() {
+        outside_runtime(what);
+    }
 }
 
 /// `Some(i)` if this thread is worker `i` of the runtime `shared`.

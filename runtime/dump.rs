@@ -223,6 +223,7 @@ pub struct RuntimeDump {
 /// });
 /// # std::io::Result::Ok(())
 /// ```
+#[track_caller]
 pub fn dump() -> RuntimeDump {
     RuntimeDump::take(&context::expect_shared("sprout::dump"))
 }

@@ -94,6 +94,7 @@ where
 }
 
 /// `spawn_local` with a name and an explicit spawn site (for `TaskBuilder`).
+#[track_caller]
 pub(crate) fn spawn_local_named<F>(
     name: Option<Box<str>>,
     site: &'static Location<'static>,

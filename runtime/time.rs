@@ -22,6 +22,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -42,6 +43,7 @@ use super::timer::TimerKey;
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     // A duration too large to add to the clock (Duration::MAX, say) means "never".
     Sleep::new(Instant::now().checked_add(duration))
@@ -57,6 +59,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///     assert!(Instant::now() >= deadline);
 /// });
 /// ```
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Some(deadline))
 }
@@ -76,6 +79,9 @@ pub struct Sleep {
     deadline: Option<Instant>,
     /// Once registered: the reactor holding our timer, its key, and the waker it will call.
     registration: Option<Registration>,
+    /// Where the user created the sleep (`sleep`, `timeout`, `interval`…): a sleep polled outside
+    /// a runtime names this line, since the poll itself happens wherever the executor is.
+    created_at: &'static Location<'static>,
 }
 
 /// A `Sleep`'s entry in its runtime's timer queue.
@@ -89,11 +95,13 @@ struct Registration {
 }
 
 impl Sleep {
-    /// A sleep until `deadline` (`None`: forever).
+    /// A sleep until `deadline` (`None`: forever), created at the caller's line.
+    #[track_caller]
     fn new(deadline: Option<Instant>) -> Sleep {
         Sleep {
             deadline,
             registration: None,
+            created_at: Location::caller(),
         }
     }
 
@@ -172,7 +180,14 @@ impl Future for Sleep {
                 registration.waker = cx.waker().clone();
             }
             None => {
-                let reactor = context::expect_reactor("sprout::sleep");
+                let Some(reactor) = context::shared().map(|shared| shared.reactor.clone()) else {
+                    panic!(
+                        "a sprout::sleep created at {} was polled outside of a sprout runtime: \
+                         await it inside `sprout::run`, `Runtime::block_on`, or a task spawned \
+                         on a runtime",
+                        self.created_at
+                    );
+                };
                 let key = reactor.insert_timer(deadline, cx.waker().clone());
                 self.registration = Some(Registration {
                     reactor,
@@ -244,6 +259,7 @@ impl From<Elapsed> for std::io::Error {
 ///     assert_eq!(slow, Err(sprout::Elapsed));
 /// });
 /// ```
+#[track_caller]
 pub fn timeout<F: Future>(
     duration: Duration,
     future: F,
@@ -270,6 +286,7 @@ pub fn timeout<F: Future>(
 ///     assert!(second - first >= Duration::from_millis(5));
 /// });
 /// ```
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
