@@ -26,7 +26,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::pin;
 use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::Duration;
@@ -61,7 +61,9 @@ pub struct Runtime {
     /// The background worker threads (workers 1..n), joined on drop.
     pub(super) threads: Vec<ThreadHandle<()>>,
     /// Disconnects when every background worker thread has finished (each holds a sender).
-    pub(super) workers_exited: mpsc::Receiver<()>,
+    /// Behind a `Mutex` only so that `Runtime` is `Sync` (a receiver is not); `drop` alone
+    /// reads it, through `get_mut`, without locking.
+    pub(super) workers_exited: Mutex<mpsc::Receiver<()>>,
     /// The watchdog and SIGUSR1 thread, if the watchdog is on.
     pub(super) monitor: Option<Monitor>,
     /// The bound on the wait in `drop`.
@@ -155,12 +157,18 @@ impl Runtime {
     }
 
     /// Spawns a task on this runtime from any thread (inside or outside the runtime).
+    /// `Runtime` is `Send + Sync`: share it in an `Arc` to spawn from several threads at once.
     ///
     /// ```
-    /// let runtime = sprout::Runtime::builder().workers(2).build()?;
+    /// use std::sync::Arc;
+    /// let runtime = Arc::new(sprout::Runtime::builder().workers(2).build()?);
     /// // From outside the runtime: the task runs on its background worker.
     /// let handle = runtime.spawn(async { 5 });
     /// assert_eq!(runtime.block_on(handle).unwrap(), 5);
+    /// // From other threads, through the same `Arc`.
+    /// let spawner = runtime.clone();
+    /// let from_thread = std::thread::spawn(move || spawner.spawn(async { 6 })).join().unwrap();
+    /// assert_eq!(runtime.block_on(from_thread).unwrap(), 6);
     /// # std::io::Result::Ok(())
     /// ```
     #[track_caller]
@@ -272,10 +280,16 @@ pub fn stats() -> RuntimeStats {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // The destructors of the futures that shutdown drops run on this thread; inside the
+        // runtime's context, a `spawn` among them finds the runtime and is cancelled at once
+        // (executor I1) rather than panicking as "outside of a sprout runtime".
+        let _context = context::enter(self.shared.clone(), None);
         shutdown::shut_down(
             &self.shared,
             std::mem::take(&mut self.threads),
-            &self.workers_exited,
+            self.workers_exited
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
             self.monitor.take(),
             self.shutdown_timeout,
             self.shutdown_report,

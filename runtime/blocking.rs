@@ -85,8 +85,11 @@ impl BlockingPool {
     /// Queues `job`, waking an idle thread or starting a new one.
     pub(crate) fn submit(&self, shared: &Arc<Shared>, job: Runnable) {
         let mut state = lock(&self.state);
-        if state.shutting_down {
-            return;
+        // The runtime's flag is set first; the pool's own only once the tasks are dropped, and
+        // a job submitted in between (by a destructor) must not start either.
+        if state.shutting_down || shared.is_shutting_down() {
+            drop(state);
+            return job.shut_down(); // Cancelled at once, like a task spawned during shutdown.
         }
         state.queue.push_back(job);
         if state.idle > 0 {

@@ -290,7 +290,7 @@ impl Builder {
         let mut runtime = Runtime {
             shared,
             threads: Vec::with_capacity(workers - 1),
-            workers_exited,
+            workers_exited: std::sync::Mutex::new(workers_exited),
             monitor: None,
             shutdown_timeout: self.shutdown_timeout,
             shutdown_report,

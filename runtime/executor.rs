@@ -30,8 +30,11 @@
 //! queue, is then invisible to the watchdog and the dump. docs/ chapter 13 has the figures.
 //!
 //! Invariants:
-//! - I1: a `Runnable` pushed after shutdown began is dropped, not queued; nothing runs after
-//!   `Runtime` is dropped.
+//! - I1: a `Runnable` pushed after shutdown began is not queued but shut down on the spot (its
+//!   future dropped, its `JoinHandle` resolved as cancelled); nothing runs after `Runtime` is
+//!   dropped. So a task spawned during shutdown — by a destructor that shutdown itself runs,
+//!   say — is accepted and cancelled at once, like tokio does, instead of panicking or being
+//!   left in a registry that was already drained.
 //! - I2: a task is in the registry from spawn until it completes (task I6). Shutdown drains the
 //!   queues and the registry, so it reaches every live task.
 //!
@@ -173,12 +176,12 @@ impl Shared {
         );
     }
 
-    /// The shape all three `schedule` forms share: after shutdown the task is dropped (I1); on
+    /// The shape all three `schedule` forms share: after shutdown the task is cancelled (I1); on
     /// a worker of this runtime, `on_worker` decides where it goes (`place` says where, for the
     /// trace); from any other thread it goes to the injector and a parked worker is woken.
     fn route(&self, task: Runnable, place: &str, on_worker: impl FnOnce(usize, Runnable)) {
         if self.shutting_down.load(Ordering::Acquire) {
-            return;
+            return task.shut_down(); // I1
         }
         let worker = context::worker_index(self);
         if let Some(tracer) = self.tracer() {
@@ -210,7 +213,7 @@ impl Shared {
     /// Pushes a `spawn_local` task onto its owner's pinned queue and wakes the owner.
     pub(crate) fn schedule_pinned(&self, owner: usize, task: Runnable) {
         if self.shutting_down.load(Ordering::Acquire) {
-            return;
+            return task.shut_down(); // I1
         }
         self.workers[owner].pinned.push(task);
         if context::worker_index(self) != Some(owner) {

@@ -13,7 +13,9 @@
 //!    named (with the task it polls) and its thread left behind, instead of the drop hanging.
 //! 2. Stop the monitor thread.
 //! 3. Drop the futures of every task still alive (they complete as cancelled, so every
-//!    `JoinHandle` resolves). With [`ShutdownReport::All`] they are listed first.
+//!    `JoinHandle` resolves). With [`ShutdownReport::All`] they are listed first. Their
+//!    destructors run inside the runtime's context: one that spawns gets a task that is
+//!    cancelled at once (executor I1), not a panic.
 //! 4. Wait for running `spawn_blocking` closures (a thread cannot be interrupted); after the
 //!    deadline, name the ones still running and leave them.
 //!

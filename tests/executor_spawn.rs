@@ -127,6 +127,59 @@ fn runtime_spawn_from_outside_runs_on_background_workers() {
     });
 }
 
+/// `Runtime` is `Send + Sync`, checked at compile time: it can be shared in an `Arc`.
+const _: fn() = || {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<sprout::Runtime>();
+};
+
+/// Eight plain threads spawn 1,000 tasks each on one `Arc<Runtime>` at the same time; every
+/// task runs exactly once and every handle resolves (on 1 and 2 workers).
+#[test]
+fn spawning_from_several_threads_at_once_through_an_arc() {
+    for workers in [1, 2] {
+        within(
+            Duration::from_secs(30),
+            "spawn from eight threads",
+            move || {
+                let rt = std::sync::Arc::new(runtime(workers));
+                let ran = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+                let start = std::sync::Arc::new(std::sync::Barrier::new(8));
+                let threads: Vec<_> = (0..8u64)
+                    .map(|thread| {
+                        let (rt, ran, start) = (rt.clone(), ran.clone(), start.clone());
+                        std::thread::spawn(move || {
+                            start.wait();
+                            (0..1_000u64)
+                                .map(|i| {
+                                    let ran = ran.clone();
+                                    rt.spawn(async move {
+                                        ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                        thread * 1_000 + i
+                                    })
+                                })
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                let handles: Vec<_> = threads
+                    .into_iter()
+                    .flat_map(|thread| thread.join().expect("a spawning thread"))
+                    .collect();
+                let outputs = rt.block_on(sprout::join_all(handles));
+                let mut values: Vec<u64> = outputs.into_iter().map(Result::unwrap).collect();
+                values.sort_unstable();
+                assert_eq!(
+                    values,
+                    (0..8_000).collect::<Vec<u64>>(),
+                    "{workers} worker(s)"
+                );
+                assert_eq!(ran.load(std::sync::atomic::Ordering::Relaxed), 8_000);
+            },
+        );
+    }
+}
+
 /// `spawn_local` runs a `!Send` future on the spawning worker; its output comes back.
 #[test]
 fn spawn_local_runs_non_send_futures() {

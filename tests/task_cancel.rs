@@ -156,3 +156,76 @@ fn cancel_queued_blocking_job() {
         });
     });
 }
+
+/// What a destructor that runs during shutdown saw when it spawned: whether the task, the
+/// blocking job and the task's future were already settled, and how the task's handle resolved.
+#[derive(Debug, PartialEq)]
+struct SpawnedDuringShutdown {
+    task_finished: bool,
+    task_future_dropped: usize,
+    task_cancelled: bool,
+    blocking_finished: bool,
+}
+
+/// Spawns a task and a blocking job when dropped, and reports what became of them.
+struct SpawnsOnDrop(std::sync::mpsc::Sender<SpawnedDuringShutdown>);
+
+impl Drop for SpawnsOnDrop {
+    fn drop(&mut self) {
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let guard = DropGuard(dropped.clone());
+        let task = sprout::spawn(async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        });
+        let blocking = sprout::spawn_blocking(|| unreachable!("never runs during shutdown"));
+        let task_finished = task.is_finished();
+        let task_cancelled = futures_lite::future::block_on(task)
+            .expect_err("cancelled, not completed")
+            .is_cancelled();
+        let _ = self.0.send(SpawnedDuringShutdown {
+            task_finished,
+            task_future_dropped: dropped.load(Ordering::SeqCst),
+            task_cancelled,
+            blocking_finished: blocking.is_finished(),
+        });
+    }
+}
+
+/// A destructor run by shutdown may spawn (tokio accepts this too): the new task and blocking
+/// job are accepted and cancelled at once — future dropped, handle resolved as cancelled — and
+/// the drop of the runtime does not panic (executor I1).
+#[test]
+fn a_spawn_inside_a_destructor_run_by_shutdown_is_cancelled_at_once() {
+    for workers in [1, 2] {
+        let seen = within(
+            Duration::from_secs(20),
+            "spawn during shutdown",
+            move || {
+                let (report, seen) = std::sync::mpsc::channel();
+                let rt = runtime(workers);
+                rt.block_on(async move {
+                    sprout::spawn(async move {
+                        let _spawns = SpawnsOnDrop(report);
+                        std::future::pending::<()>().await;
+                    })
+                    .detach();
+                    sprout::yield_now().await;
+                });
+                drop(rt);
+                seen.recv_timeout(Duration::from_secs(5))
+                    .expect("the destructor ran and reported")
+            },
+        );
+        assert_eq!(
+            seen,
+            SpawnedDuringShutdown {
+                task_finished: true,
+                task_future_dropped: 1,
+                task_cancelled: true,
+                blocking_finished: true,
+            },
+            "{workers} worker(s)"
+        );
+    }
+}
