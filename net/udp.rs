@@ -206,6 +206,25 @@ impl UdpSocket {
         self.io.read_with(|socket| socket.peek_from(buf)).await
     }
 
+    /// Receives a datagram from the connected peer without consuming it.
+    ///
+    /// ```
+    /// use sprout::net::UdpSocket;
+    /// sprout::run(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     b.connect(a.local_addr()?).await?;
+    ///     a.send_to(b"peek", b.local_addr()?).await?;
+    ///     let mut buf = [0u8; 8];
+    ///     let n = b.peek(&mut buf).await?;
+    ///     assert_eq!(b.recv(&mut buf).await?, n); // still there
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_with(|socket| socket.peek(buf)).await
+    }
+
     /// This socket's address.
     ///
     /// ```
