@@ -132,3 +132,27 @@ fn a_cancelled_receiver_passes_its_wakeup_on() {
         });
     });
 }
+
+/// `send_blocking`/`recv_blocking` refuse to run on a worker thread (they would block the
+/// tasks behind them) with a message naming the async form; in `spawn_blocking` they work.
+#[test]
+fn blocking_calls_refuse_worker_threads_and_work_in_spawn_blocking() {
+    within(Duration::from_secs(20), "blocking channel calls", || {
+        support::runtime(2).block_on(async {
+            let (tx, rx) = sprout::sync::channel::<u32>(1);
+            let on_worker = sprout::spawn(async move { rx.recv_blocking() }).await;
+            let error = on_worker.expect_err("recv_blocking on a worker panics");
+            let message = error.panic_message().unwrap_or_default().to_owned();
+            assert!(
+                message.contains("recv_blocking") && message.contains("recv().await"),
+                "{message}"
+            );
+            let (tx2, rx2) = sprout::sync::channel::<u32>(1);
+            let receiver = sprout::spawn_blocking(move || rx2.recv_blocking());
+            let sender = sprout::spawn_blocking(move || tx2.send_blocking(5));
+            assert_eq!(sender.await.expect("the sending job"), Ok(()));
+            assert_eq!(receiver.await.expect("the receiving job"), Ok(5));
+            drop(tx);
+        });
+    });
+}

@@ -10,7 +10,7 @@
 //! | sprout                      | gevent                         | file            |
 //! |-----------------------------|--------------------------------|-----------------|
 //! | [`Event`]                   | `gevent.event.Event`           | `event.rs`      |
-//! | [`channel()`], [`unbounded`] | `gevent.queue.Queue`           | `channel.rs`    |
+//! | [`channel()`], [`unbounded`] | `gevent.queue.Queue`           | `channel/`      |
 //! | [`oneshot()`]               | `gevent.event.AsyncResult`     | `oneshot.rs`    |
 //! | [`Semaphore`]               | `gevent.lock.Semaphore`, `Pool`| `semaphore.rs`  |
 //!

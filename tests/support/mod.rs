@@ -101,3 +101,16 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
 
 pub mod child;
 pub mod net;
+
+/// Runs every closure on its own thread and waits for all of them (what the `easy-parallel`
+/// crate's `Parallel` does in the peers' suites). A panic on any thread is re-raised here.
+pub fn parallel<'a>(tasks: Vec<Box<dyn FnOnce() + Send + 'a>>) {
+    std::thread::scope(|scope| {
+        let threads: Vec<_> = tasks.into_iter().map(|task| scope.spawn(task)).collect();
+        for thread in threads {
+            if let Err(payload) = thread.join() {
+                std::panic::resume_unwind(payload);
+            }
+        }
+    });
+}

@@ -20,18 +20,21 @@
 //! Production note: tokio's and async-channel's queues are lock-free. One mutex around a
 //! `VecDeque` is simpler and, uncontended, costs two atomic operations per call.
 //!
-//! Read next: `oneshot.rs`.
+//! Read next: `errors.rs`, `waiting.rs` (the futures), `blocking.rs`, then `../oneshot.rs`.
+
+mod blocking;
+mod errors;
+mod waiting;
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
-use super::super::coop;
 use super::super::task::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
+
+pub use errors::{RecvError, SendError, TryRecvError, TrySendError};
+pub use waiting::{Recv, Send};
 
 /// A channel that holds at most `capacity` values (0 is taken as 1): `send` waits while it is
 /// full. Returns the two ends; both can be cloned.
@@ -83,7 +86,11 @@ fn with_capacity<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
             recv_waiters: WaitList::default(),
         }),
     });
-    (Sender { chan: chan.clone() }, Receiver { chan })
+    let receiver = Receiver {
+        stream_ticket: None,
+        chan: chan.clone(),
+    };
+    (Sender { chan }, receiver)
 }
 
 /// The channel both ends share.
@@ -106,6 +113,18 @@ struct ChanState<T> {
     send_waiters: WaitList,
     /// Receivers waiting for a value.
     recv_waiters: WaitList,
+}
+
+impl<T> Chan<T> {
+    /// The bound, for both ends' `capacity`.
+    fn capacity(&self) -> Option<usize> {
+        lock(&self.state).capacity
+    }
+
+    /// `true` if bounded and full, for both ends' `is_full`.
+    fn is_full(&self) -> bool {
+        !lock(&self.state).has_room()
+    }
 }
 
 impl<T> ChanState<T> {
@@ -144,68 +163,11 @@ pub struct Sender<T> {
 /// });
 /// ```
 pub struct Receiver<T> {
+    /// The receiver's place in `recv_waiters` while it waits as a `Stream` (`poll_next`);
+    /// `recv()` futures keep their own.
+    stream_ticket: Ticket,
     /// The channel.
     chan: Arc<Chan<T>>,
-}
-
-/// `send` failed because every `Receiver` is gone; the value is handed back.
-///
-/// ```
-/// sprout::run(async {
-///     let (tx, rx) = sprout::sync::channel(1);
-///     drop(rx);
-///     let sprout::sync::SendError(value) = tx.send(9).await.unwrap_err();
-///     assert_eq!(value, 9);
-/// });
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-/// `recv` failed because every `Sender` is gone and the queue is empty.
-///
-/// ```
-/// sprout::run(async {
-///     let (tx, rx) = sprout::sync::channel::<u8>(1);
-///     drop(tx);
-///     assert_eq!(rx.recv().await, Err(sprout::sync::RecvError));
-/// });
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RecvError;
-
-/// Why `try_send` did not send.
-///
-/// ```
-/// use sprout::sync::TrySendError;
-/// let (tx, rx) = sprout::sync::channel(1);
-/// tx.try_send(1).unwrap();
-/// assert!(matches!(tx.try_send(2), Err(TrySendError::Full(2))));
-/// drop(rx);
-/// assert!(matches!(tx.try_send(3), Err(TrySendError::Closed(3))));
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum TrySendError<T> {
-    /// The channel is full; the value is handed back.
-    Full(T),
-    /// Every `Receiver` is gone; the value is handed back.
-    Closed(T),
-}
-
-/// Why `try_recv` received nothing.
-///
-/// ```
-/// use sprout::sync::TryRecvError;
-/// let (tx, rx) = sprout::sync::channel::<u8>(1);
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-/// drop(tx);
-/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TryRecvError {
-    /// The queue is empty, but senders remain.
-    Empty,
-    /// The queue is empty and every `Sender` is gone.
-    Closed,
 }
 
 impl<T> Sender<T> {
@@ -222,11 +184,7 @@ impl<T> Sender<T> {
     /// });
     /// ```
     pub fn send(&self, value: T) -> Send<'_, T> {
-        Send {
-            sender: self,
-            value: Some(value),
-            ticket: None,
-        }
+        Send::new(self, value)
     }
 
     /// Sends `value` if there is room right now.
@@ -283,6 +241,50 @@ impl<T> Sender<T> {
     pub fn is_closed(&self) -> bool {
         lock(&self.chan.state).receivers == 0
     }
+
+    /// The channel's bound: `Some(n)` for [`channel(n)`](channel), `None` if unbounded.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::channel::<u8>(4);
+    /// assert_eq!((tx.capacity(), rx.capacity()), (Some(4), Some(4)));
+    /// assert_eq!(sprout::sync::unbounded::<u8>().0.capacity(), None);
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+
+    /// `true` if the channel is bounded and holds as many values as it can.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::channel(1);
+    /// tx.try_send(1).unwrap();
+    /// assert!(tx.is_full() && rx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.chan.is_full()
+    }
+
+    /// How many `Sender`s are alive.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::unbounded::<u8>();
+    /// let _second = tx.clone();
+    /// assert_eq!((tx.sender_count(), rx.sender_count()), (2, 2));
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        lock(&self.chan.state).senders
+    }
+
+    /// How many `Receiver`s are alive.
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::unbounded::<u8>();
+    /// let _second = rx.clone();
+    /// assert_eq!((tx.receiver_count(), rx.receiver_count()), (2, 2));
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        lock(&self.chan.state).receivers
+    }
 }
 
 impl<T> Receiver<T> {
@@ -297,10 +299,7 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub fn recv(&self) -> Recv<'_, T> {
-        Recv {
-            receiver: self,
-            ticket: None,
-        }
+        Recv::new(self)
     }
 
     /// Receives a value if one is waiting.
@@ -345,135 +344,45 @@ impl<T> Receiver<T> {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
 
-/// The future returned by [`Sender::send`].
-///
-/// ```
-/// sprout::run(async {
-///     let (tx, rx) = sprout::sync::unbounded();
-///     let sending: sprout::sync::Send<'_, i32> = tx.send(1);
-///     sending.await.unwrap();
-///     assert_eq!(rx.recv().await, Ok(1));
-/// });
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct Send<'a, T> {
-    /// The sending end.
-    sender: &'a Sender<T>,
-    /// The value, until it is pushed or handed back.
-    value: Option<T>,
-    /// Our place among the senders waiting for room.
-    ticket: Ticket,
-}
-
-// The value is moved, never pinned, so the future may move freely.
-impl<T> Unpin for Send<'_, T> {}
-
-impl<T> Future for Send<'_, T> {
-    type Output = Result<(), SendError<T>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let this = &mut *self;
-        let mut state = lock(&this.sender.chan.state);
-        let value = this.value.take().expect("Send polled after completion");
-        if state.receivers == 0 {
-            state.send_waiters.cancel(&mut this.ticket);
-            return Poll::Ready(Err(SendError(value)));
-        }
-        if !state.has_room() {
-            this.value = Some(value);
-            state.send_waiters.park(&mut this.ticket, cx.waker());
-            return Poll::Pending;
-        }
-        state.send_waiters.cancel(&mut this.ticket);
-        state.queue.push_back(value);
-        let receiver = state.recv_waiters.notify_one();
-        drop(state);
-        wake_all(receiver);
-        Poll::Ready(Ok(()))
+    /// The channel's bound, as [`Sender::capacity`].
+    ///
+    /// ```
+    /// assert_eq!(sprout::sync::channel::<u8>(2).1.capacity(), Some(2));
+    /// ```
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
     }
-}
 
-impl<T> Drop for Send<'_, T> {
-    fn drop(&mut self) {
-        if self.ticket.is_some() {
-            let mut state = lock(&self.sender.chan.state);
-            // Woken for room we will not use: pass it on (I2).
-            let next = if state.send_waiters.cancel(&mut self.ticket) {
-                state.send_waiters.notify_one()
-            } else {
-                None
-            };
-            drop(state);
-            wake_all(next);
-        }
+    /// `true` if the channel is bounded and full, as [`Sender::is_full`].
+    ///
+    /// ```
+    /// let (_tx, rx) = sprout::sync::channel::<u8>(1);
+    /// assert!(!rx.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.chan.is_full()
     }
-}
 
-/// The future returned by [`Receiver::recv`].
-///
-/// ```
-/// sprout::run(async {
-///     let (tx, rx) = sprout::sync::unbounded();
-///     tx.try_send(1).unwrap();
-///     let receiving: sprout::sync::Recv<'_, i32> = rx.recv();
-///     assert_eq!(receiving.await, Ok(1));
-/// });
-/// ```
-#[must_use = "futures do nothing unless awaited"]
-pub struct Recv<'a, T> {
-    /// The receiving end.
-    receiver: &'a Receiver<T>,
-    /// Our place among the receivers waiting for a value.
-    ticket: Ticket,
-}
-
-impl<T> Future for Recv<'_, T> {
-    type Output = Result<T, RecvError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let this = &mut *self;
-        let mut state = lock(&this.receiver.chan.state);
-        match state.queue.pop_front() {
-            Some(value) => {
-                state.recv_waiters.cancel(&mut this.ticket);
-                let sender = state.send_waiters.notify_one();
-                drop(state);
-                wake_all(sender);
-                Poll::Ready(Ok(value))
-            }
-            None if state.senders == 0 => {
-                state.recv_waiters.cancel(&mut this.ticket);
-                Poll::Ready(Err(RecvError))
-            }
-            None => {
-                state.recv_waiters.park(&mut this.ticket, cx.waker());
-                Poll::Pending
-            }
-        }
+    /// How many `Sender`s are alive, as [`Sender::sender_count`].
+    ///
+    /// ```
+    /// let (tx, rx) = sprout::sync::unbounded::<u8>();
+    /// drop(tx);
+    /// assert_eq!(rx.sender_count(), 0);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        lock(&self.chan.state).senders
     }
-}
 
-impl<T> Drop for Recv<'_, T> {
-    fn drop(&mut self) {
-        if self.ticket.is_some() {
-            let mut state = lock(&self.receiver.chan.state);
-            // Woken for a value we will not take: pass it on (I2).
-            let next = if state.recv_waiters.cancel(&mut self.ticket) {
-                state.recv_waiters.notify_one()
-            } else {
-                None
-            };
-            drop(state);
-            wake_all(next);
-        }
+    /// How many `Receiver`s are alive, as [`Sender::receiver_count`].
+    ///
+    /// ```
+    /// let (_tx, rx) = sprout::sync::unbounded::<u8>();
+    /// assert_eq!(rx.receiver_count(), 1);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        lock(&self.chan.state).receivers
     }
 }
 
@@ -490,6 +399,7 @@ impl<T> Clone for Receiver<T> {
     fn clone(&self) -> Self {
         lock(&self.chan.state).receivers += 1;
         Receiver {
+            stream_ticket: None,
             chan: self.chan.clone(),
         }
     }
@@ -514,29 +424,17 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut state = lock(&self.chan.state);
         state.receivers -= 1;
-        let senders = if state.receivers == 0 {
+        let mut woken = if state.receivers == 0 {
             state.send_waiters.notify_all()
         } else {
             Vec::new()
         };
+        // Woken as a stream for a value it will not take: pass it on (I2).
+        if state.recv_waiters.cancel(&mut self.stream_ticket) {
+            woken.extend(state.recv_waiters.notify_one());
+        }
         drop(state);
-        wake_all(senders);
-    }
-}
-
-impl<T> fmt::Debug for Send<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Send")
-            .field("waiting", &self.ticket.is_some())
-            .finish()
-    }
-}
-
-impl<T> fmt::Debug for Recv<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recv")
-            .field("waiting", &self.ticket.is_some())
-            .finish()
+        wake_all(woken);
     }
 }
 
@@ -553,58 +451,3 @@ impl<T> fmt::Debug for Receiver<T> {
             .finish()
     }
 }
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending on a channel whose receivers are all gone")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
-
-impl fmt::Display for RecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("receiving on an empty channel whose senders are all gone")
-    }
-}
-
-impl std::error::Error for RecvError {}
-
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("the channel is full"),
-            TrySendError::Closed(_) => f.write_str("the channel's receivers are all gone"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TrySendError<T> {}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("the channel is empty"),
-            TryRecvError::Closed => {
-                f.write_str("the channel is empty and its senders are all gone")
-            }
-        }
-    }
-}
-
-impl std::error::Error for TryRecvError {}
