@@ -91,10 +91,25 @@ pub(crate) fn expect_reactor(what: &str) -> Arc<Reactor> {
     expect_shared(what).reactor.clone()
 }
 
-/// Panics naming `what` unless this thread runs for a runtime. For `net/`'s entry points, so
-/// that the message names the function the user called rather than the `Async::new` under it.
+/// Panics, naming `what`, unless the current thread runs for a sprout runtime (a worker, the
+/// `block_on` thread, or a blocking-pool thread).
+///
+/// For libraries built on [`Async`](crate::Async), as `sprout::net` is: call it first in each
+/// entry point, with that entry point's name, so that a call outside a runtime fails at the
+/// caller's line with a message naming the function the caller used, rather than the
+/// `Async::new` deep inside it. `#[track_caller]`: mark the entry point `#[track_caller]` too.
+///
+/// ```
+/// #[track_caller]
+/// fn open_device() -> std::io::Result<()> {
+///     sprout::runtime::expect_runtime("mylib::open_device");
+///     Ok(())
+/// }
+/// sprout::run(async { open_device() }).unwrap();
+/// assert!(std::panic::catch_unwind(open_device).is_err()); // "mylib::open_device was called outside…"
+/// ```
 #[track_caller]
-pub(crate) fn expect_runtime(what: &str) {
+pub fn expect_runtime(what: &str) {
     if !is_inside_runtime() {
         outside_runtime(what);
     }

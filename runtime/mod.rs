@@ -74,7 +74,7 @@ pub use async_io::Async;
 pub use block_on::{run, stats, Runtime, RuntimeStats};
 pub use blocking::spawn_blocking;
 pub use builder::{Builder, WORKERS_ENV};
-pub(crate) use context::expect_runtime;
+pub use context::expect_runtime;
 pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
 pub use dump::{dump, RuntimeDump, SourceDump, TaskDump, TaskKind, TaskState, WaitingOn};
 pub use executor::spawn;
