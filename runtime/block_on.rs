@@ -33,12 +33,12 @@ use std::time::Duration;
 
 use super::builder::Builder;
 use super::context;
-use super::coop;
 use super::dump::RuntimeDump;
 use super::executor::{spawn_on, Shared};
 use super::join::{JoinHandle, TaskId};
 use super::local;
 use super::monitor::{Monitor, MAIN_FUTURE};
+use super::poll::poll_guarded;
 use super::probe::describe_waits;
 use super::shutdown::{self, ShutdownReport};
 use super::task_meta;
@@ -123,15 +123,16 @@ impl Runtime {
         let tracer = shared.tracer();
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                let budget = coop::BudgetScope::enter();
                 if let Some(tracer) = tracer {
                     trace::set_polling(Some(TaskId::MAIN));
                     tracer.event(format_args!("the block_on future polled"));
                 }
                 activity.begin(MAIN_FUTURE);
-                let polled = future.as_mut().poll(&mut cx);
-                drop(budget);
+                let polled = poll_guarded(&mut cx, |cx| future.as_mut().poll(cx));
                 activity.end();
+                // The main future's panic is the caller's: it goes on up through `block_on`
+                // (after the worker-zero guard below has put every queued task back).
+                let polled = polled.unwrap_or_else(|payload| std::panic::resume_unwind(payload));
                 if let Some(tracer) = tracer {
                     trace_main_poll_end(tracer, polled.is_ready());
                 }
@@ -341,7 +342,11 @@ impl Drop for LeaveWorkerZero {
             shared.injector.push(task);
         }
         for task in super::defer::take_all() {
-            shared.injector.push(task);
+            if task.header().meta.kind() == super::dump::TaskKind::Local {
+                shared.workers[0].pinned.push(task); // It belongs to this thread (local I1).
+            } else {
+                shared.injector.push(task);
+            }
         }
         while let Some(task) = shared.workers[0].local.pop() {
             shared.injector.push(task);

@@ -210,6 +210,17 @@ impl Shared {
         }
     }
 
+    /// Puts back a task that was deferred on worker `worker` (`defer.rs`): a `spawn_local` task
+    /// on that worker's pinned queue — it was polled there, so that worker is its owner (local
+    /// I1) — and any other task at the back of the worker's local queue.
+    pub(crate) fn requeue_deferred(&self, worker: usize, task: Runnable) {
+        if task.header().meta.kind() == TaskKind::Local {
+            self.workers[worker].pinned.push(task);
+        } else {
+            self.push_local(worker, task);
+        }
+    }
+
     /// Pushes a `spawn_local` task onto its owner's pinned queue and wakes the owner.
     pub(crate) fn schedule_pinned(&self, owner: usize, task: Runnable) {
         if self.shutting_down.load(Ordering::Acquire) {

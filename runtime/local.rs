@@ -24,14 +24,13 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
 use super::context;
-use super::coop;
 use super::dump::TaskKind;
 use super::join::{JoinError, JoinHandle};
-use super::probe::{self, PollOutcome, PollProbe};
+use super::probe;
 use super::slab::Slab;
 use super::task::{
     lock, report_detached_panic, trace_cancelled, Header, Joinable, RunAction, Runnable,
@@ -199,12 +198,7 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
             RunAction::Poll => {
                 let Some(mut future) = taken() else { return };
                 let waker = Waker::from(self.clone());
-                let mut cx = Context::from_waker(&waker);
-                let budget = coop::BudgetScope::enter();
-                let probe = PollProbe::start(&self.header);
-                let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
-                drop(budget);
-                probe.finish(&self.header, PollOutcome::of(&polled));
+                let polled = self.header.poll_once(&waker, |cx| future.as_mut().poll(cx));
                 match polled {
                     Ok(Poll::Pending) => {
                         LOCAL_FUTURES.with(|table| {
@@ -212,10 +206,7 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                                 entry.future = Some(future);
                             }
                         });
-                        probe::run_ended(&self.header);
-                        if self.header.finish_pending() {
-                            self.schedule();
-                        }
+                        self.header.after_pending(self.clone());
                     }
                     Ok(Poll::Ready(())) => {
                         remove();

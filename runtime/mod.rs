@@ -56,6 +56,7 @@ mod lifo;
 mod local;
 mod monitor;
 mod park;
+mod poll;
 mod probe;
 mod reactor;
 mod shutdown;

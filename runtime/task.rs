@@ -50,10 +50,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
-use super::coop;
 use super::dump::TaskState;
 use super::executor::Shared;
 use super::join::{JoinError, TaskId};
+use super::poll::{poll_guarded, Polled};
 use super::probe::{self, PollOutcome, PollProbe};
 use super::reactor::address;
 use super::task_meta::TaskMeta;
@@ -288,6 +288,34 @@ impl Header {
         tracer.event(format_args!("{who} woken by {cause}{next}"));
     }
 
+    /// Polls this task's future once, through `poll`: counted and traced (the probe), with a
+    /// full budget and its panic caught (`poll.rs`). The one way a task is polled, spawned or
+    /// local.
+    #[inline]
+    pub(crate) fn poll_once<T>(
+        &self,
+        waker: &Waker,
+        poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+    ) -> Polled<T> {
+        let mut cx = Context::from_waker(waker);
+        let probe = PollProbe::start(self);
+        let polled = poll_guarded(&mut cx, poll);
+        probe.finish(self, PollOutcome::of(&polled));
+        polled
+    }
+
+    /// After a poll of `task` (this header's task) that returned `Pending`: ends the run and, if
+    /// the task woke itself during the poll, defers it until the reactor has been looked at
+    /// (`defer.rs`, I3). Shared by every kind of task, so the fairness rule holds for all.
+    pub(crate) fn after_pending(&self, task: Runnable) {
+        probe::run_ended(self);
+        if self.finish_pending() {
+            // Woken during its own poll: not the LIFO slot (a `yield_now` loop would never let
+            // anyone else run) but the deferred list.
+            self.shared.schedule_yielded(task);
+        }
+    }
+
     /// `true` once the output (or error) is stored.
     pub(crate) fn is_complete(&self) -> bool {
         self.state.load(Ordering::Acquire) & COMPLETE != 0
@@ -404,22 +432,12 @@ where
             return self.finish(stage, Err(error));
         }
         let waker = Waker::from(self.clone());
-        let mut cx = Context::from_waker(&waker);
-        let budget = coop::BudgetScope::enter();
-        let probe = PollProbe::start(&self.header);
-        let polled = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
-        drop(budget);
-        probe.finish(&self.header, PollOutcome::of(&polled));
+        let polled = self.header.poll_once(&waker, |cx| future.as_mut().poll(cx));
         match polled {
             Ok(Poll::Pending) => {
                 drop(stage);
-                probe::run_ended(&self.header);
-                if self.header.finish_pending() {
-                    // Woken during its own poll: not the LIFO slot (a `yield_now` loop would
-                    // never let anyone else run) but the deferred list (`defer.rs`).
-                    let shared = self.header.shared.clone();
-                    shared.schedule_yielded(self);
-                }
+                let header = &self.header;
+                header.after_pending(self.clone());
             }
             Ok(Poll::Ready(output)) => {
                 self.finish(stage, Ok(output));

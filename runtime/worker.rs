@@ -133,7 +133,7 @@ impl Worker {
     /// Moves the deferred tasks to the back of the local queue.
     fn requeue_deferred(&self) {
         for task in defer::take_all() {
-            self.shared.push_local(self.index, task);
+            self.shared.requeue_deferred(self.index, task);
         }
     }
     // ANCHOR_END: next_task

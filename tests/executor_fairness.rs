@@ -5,7 +5,7 @@ mod support;
 
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -151,4 +151,58 @@ fn spinning_tasks_on_every_worker_cannot_starve_main() {
         })
     });
     assert!(slept < WAKE_BOUND, "main was starved: {slept:?}");
+}
+
+/// How many more polls a yielding spinner got between making a socket readable and the reader
+/// of that socket running, on one worker. A self-woken task is deferred until the reactor has
+/// been polled (defer.rs), so the reader runs right after the spinner's next yield; a spinner
+/// that went straight back to a run queue would keep the worker until the maintenance tick,
+/// up to 61 polls later.
+fn polls_before_the_reader_runs(local: bool) -> u64 {
+    runtime(1).block_on(async move {
+        let (reader, writer) = sprout::net::UnixStream::pair().expect("a socket pair");
+        let polls = Arc::new(AtomicU64::new(0));
+        let written_at = Arc::new(AtomicU64::new(u64::MAX));
+        let reader_task = {
+            let polls = polls.clone();
+            sprout::spawn(async move {
+                let mut byte = [0u8; 1];
+                reader.read(&mut byte).await.expect("read the byte");
+                polls.load(Ordering::SeqCst)
+            })
+        };
+        let spinner = {
+            let (polls, written_at) = (polls.clone(), written_at.clone());
+            async move {
+                loop {
+                    let poll = polls.fetch_add(1, Ordering::SeqCst) + 1;
+                    if poll == 100 {
+                        writer.write(b"x").await.expect("write the byte");
+                        written_at.store(poll, Ordering::SeqCst);
+                    }
+                    sprout::yield_now().await;
+                }
+            }
+        };
+        let spinner = if local {
+            sprout::spawn_local(spinner)
+        } else {
+            sprout::spawn(spinner)
+        };
+        let seen = reader_task.await.expect("the reader task");
+        spinner.cancel();
+        seen - written_at.load(Ordering::SeqCst)
+    })
+}
+
+/// A `spawn_local` task that yields is deferred like any other task: the reader of the socket
+/// it made readable runs after at most one more of its polls (the same bound as `spawn`).
+#[test]
+fn a_yielding_spawn_local_task_is_deferred_like_any_task() {
+    within(Duration::from_secs(20), "spawn_local deferral", || {
+        let spawned = polls_before_the_reader_runs(false);
+        let local = polls_before_the_reader_runs(true);
+        assert!(spawned <= 1, "spawn: {spawned} more polls of the spinner");
+        assert!(local <= 1, "spawn_local: {local} more polls of the spinner");
+    });
 }

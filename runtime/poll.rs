@@ -1,0 +1,48 @@
+//! One poll: the single place where sprout polls a future, whatever kind it is.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → [poll: budget scope + catch_unwind] → Pending → waker parked in reactor → epoll event → wake → run queue
+//! ```
+//!
+//! A spawned task (`task.rs`), a `spawn_local` task (`local.rs`) and the `block_on` future
+//! (`block_on.rs`) are all polled through [`poll_guarded`], and the two kinds of task also share
+//! what happens after a `Pending` ([`Header::poll_once`] and [`Header::after_pending`] in
+//! `task.rs`). So a rule about polling is written once and holds for all of them. (Three copies
+//! of this loop had drifted apart before: a `spawn_local` task that yielded went straight back to
+//! its queue instead of the deferred list, and could hold its worker for up to 61 polls while
+//! a socket it had made readable waited — `tests/executor_fairness.rs`.)
+//!
+//! Invariants:
+//! - I1: every poll runs inside a fresh budget scope (coop I1), closed before the outcome is
+//!   looked at, also when the future panics.
+//! - I2: a panic in `poll` is caught and returned as `Err`, never unwinding through the worker;
+//!   the caller decides what it means (a `JoinError` for a task, a re-raised panic for
+//!   `block_on`).
+//!
+//! [`Header::poll_once`]: super::task::Header::poll_once
+//! [`Header::after_pending`]: super::task::Header::after_pending
+//!
+//! Read next: `task.rs`, whose `run` is the main user.
+
+use std::any::Any;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::task::{Context, Poll};
+
+use super::coop::BudgetScope;
+
+/// What a poll came to: the future's answer, or the payload of its panic (I2).
+pub(crate) type Polled<T> = Result<Poll<T>, Box<dyn Any + Send>>;
+
+/// Runs `poll` once with a full budget (I1), catching a panic (I2).
+#[inline]
+pub(crate) fn poll_guarded<T>(
+    cx: &mut Context<'_>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Polled<T> {
+    let budget = BudgetScope::enter();
+    let polled = catch_unwind(AssertUnwindSafe(|| poll(cx)));
+    drop(budget);
+    polled
+}
