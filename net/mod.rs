@@ -30,6 +30,27 @@
 //! s.read(&mut buf)?;                         s.read(&mut buf).await?;
 //! ```
 //!
+//! # Socket options
+//!
+//! The options `std` offers are one call away through `get_ref()` (`set_ttl`, `set_nodelay`
+//! also directly). The rest — keepalive, linger, buffer sizes, `SO_REUSEPORT` — go through the
+//! `socket2` crate, which borrows any socket by its fd: every type here implements `AsFd`.
+//!
+//! ```
+//! use std::time::Duration;
+//! use sprout::net::{TcpListener, TcpStream};
+//! sprout::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
+//!     let stream = TcpStream::connect(listener.local_addr()?).await?;
+//!     stream.get_ref().set_ttl(32)?; // std's own options
+//!     let socket = socket2::SockRef::from(&stream); // socket2 for the rest
+//!     socket.set_keepalive(true)?;
+//!     socket.set_linger(Some(Duration::from_secs(1)))?;
+//!     assert!(socket.keepalive()? && stream.get_ref().ttl()? == 32);
+//!     std::io::Result::Ok(())
+//! }).unwrap();
+//! ```
+//!
 //! Read next: `stream.rs`.
 
 mod addr;

@@ -293,6 +293,33 @@ impl TcpStream {
         first_success(addrs, TcpStream::connect_one).await
     }
 
+    /// Connects like [`connect`](Self::connect), giving up after `limit` with an error of kind
+    /// `TimedOut` (std's `TcpStream::connect_timeout`, for any address form).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sprout::net::{TcpListener, TcpStream};
+    /// sprout::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let stream = TcpStream::connect_timeout(listener.local_addr()?, Duration::from_secs(5)).await?;
+    ///     assert_eq!(stream.peer_addr()?, listener.local_addr()?);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub async fn connect_timeout(
+        addr: impl ToSocketAddrs,
+        limit: std::time::Duration,
+    ) -> io::Result<TcpStream> {
+        crate::runtime::expect_runtime("sprout::net::TcpStream::connect_timeout");
+        match crate::timeout(limit, TcpStream::connect(addr)).await {
+            Ok(connected) => connected,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("connect did not complete within {limit:?}"),
+            )),
+        }
+    }
+
     /// One non-blocking connect: start the handshake, wait until the socket is writable, then
     /// ask the socket whether the handshake succeeded.
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {

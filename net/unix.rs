@@ -90,6 +90,28 @@ impl UnixListener {
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 
+    /// A listener bound to `addr`, which may be an abstract name on Linux (no file in the file
+    /// system; it goes away with the last socket).
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use sprout::net::{UnixListener, UnixStream};
+    /// sprout::run(async {
+    ///     let name = format!("sprout-doc-{}", std::process::id());
+    ///     let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    ///     let listener = UnixListener::bind_addr(&addr)?;
+    ///     let _client = UnixStream::connect_addr(&addr).await?;
+    ///     let (_server, _) = listener.accept().await?;
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn bind_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixListener> {
+        crate::runtime::expect_runtime("sprout::net::UnixListener::bind_addr");
+        UnixListener::from_std(std::os::unix::net::UnixListener::bind_addr(addr)?)
+    }
+
     /// Wraps a std listener (switching it to non-blocking mode).
     ///
     /// ```
@@ -244,6 +266,18 @@ impl UnixStream {
         UnixStream::from_std(stream)
     }
 
+    /// Connects to `addr`, which may be an abstract name on Linux (see
+    /// [`UnixListener::bind_addr`]); like [`connect`](Self::connect), on the blocking pool.
+    pub async fn connect_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixStream> {
+        crate::runtime::expect_runtime("sprout::net::UnixStream::connect_addr");
+        let addr = addr.clone();
+        let stream =
+            crate::spawn_blocking(move || std::os::unix::net::UnixStream::connect_addr(&addr))
+                .await
+                .map_err(|error| io::Error::other(format!("connect failed: {error}")))??;
+        UnixStream::from_std(stream)
+    }
+
     /// A connected pair of streams.
     ///
     /// ```
@@ -336,6 +370,25 @@ impl UnixDatagram {
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind");
         UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to `addr`, which may be an abstract name on Linux.
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use sprout::net::UnixDatagram;
+    /// sprout::run(async {
+    ///     let name = format!("sprout-doc-dgram-{}", std::process::id());
+    ///     let socket = UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(name.as_bytes())?)?;
+    ///     assert!(socket.local_addr()?.as_abstract_name().is_some());
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    #[track_caller]
+    pub fn bind_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixDatagram> {
+        crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind_addr");
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind_addr(addr)?)
     }
 
     /// A socket bound to no path (it can still send, and receive once connected).

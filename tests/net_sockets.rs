@@ -152,3 +152,79 @@ fn unix_sockets() {
         });
     });
 }
+
+/// `connect_timeout` gives up with `TimedOut` when the handshake cannot complete: a listener
+/// whose accept queue is full drops new SYNs, so the connect would otherwise retry for minutes.
+/// The listener is never accepted from; the queue is filled first.
+#[test]
+fn connect_timeout_gives_up_with_timed_out() {
+    within(Duration::from_secs(30), "connect_timeout", || {
+        runtime(1).block_on(async {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
+                .expect("a socket");
+            socket
+                .bind(
+                    &"127.0.0.1:0"
+                        .parse::<std::net::SocketAddr>()
+                        .unwrap()
+                        .into(),
+                )
+                .expect("bind");
+            socket.listen(0).expect("listen with the smallest backlog");
+            let addr = socket.local_addr().unwrap().as_socket().unwrap();
+            // Fill the accept queue (its real size depends on the kernel): keep connecting with
+            // a short limit until one attempt times out, then check that a fresh one does too.
+            let mut held = Vec::new();
+            let mut timed_out = false;
+            for _ in 0..64 {
+                match TcpStream::connect_timeout(addr, Duration::from_millis(300)).await {
+                    Ok(stream) => held.push(stream),
+                    Err(error) => {
+                        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut, "{error}");
+                        timed_out = true;
+                        break;
+                    }
+                }
+            }
+            assert!(
+                timed_out,
+                "{} connections fit in a backlog of 0",
+                held.len()
+            );
+            let started = std::time::Instant::now();
+            let error = TcpStream::connect_timeout(addr, Duration::from_millis(300))
+                .await
+                .expect_err("the queue is still full");
+            assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+            assert!(started.elapsed() >= Duration::from_millis(300));
+            drop(socket);
+        });
+    });
+}
+
+/// Abstract Unix socket names (Linux): bind and connect by `SocketAddr`, no file involved.
+#[test]
+fn abstract_unix_names() {
+    use std::os::linux::net::SocketAddrExt;
+    within(Duration::from_secs(20), "abstract names", || {
+        runtime(1).block_on(async {
+            let name = format!("sprout-test-abstract-{}", std::process::id());
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                .expect("an abstract address");
+            let listener = UnixListener::bind_addr(&addr).expect("bind the abstract name");
+            let client = UnixStream::connect_addr(&addr).await.expect("connect");
+            let (server, _) = listener.accept().await.expect("accept");
+            client.write_all(b"abstract").await.unwrap();
+            let mut buf = [0u8; 8];
+            server.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"abstract");
+            let datagram_name = format!("sprout-test-abstract-dgram-{}", std::process::id());
+            let datagram_addr =
+                std::os::unix::net::SocketAddr::from_abstract_name(datagram_name.as_bytes())
+                    .unwrap();
+            let receiver = UnixDatagram::bind_addr(&datagram_addr).expect("bind a datagram");
+            let local = receiver.local_addr().unwrap();
+            assert_eq!(local.as_abstract_name(), Some(datagram_name.as_bytes()));
+        });
+    });
+}
