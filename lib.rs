@@ -82,5 +82,5 @@ pub use runtime::sync;
 pub use runtime::{
     dump, interval, join_all, run, sleep, sleep_until, spawn, spawn_blocking, spawn_local, stats,
     timeout, yield_now, Async, Builder, Elapsed, Interval, JoinError, JoinHandle, Runtime,
-    RuntimeDump, RuntimeStats, Sleep, TaskBuilder, TaskId,
+    RuntimeDump, RuntimeStats, Sleep, TaskBuilder, TaskId, Timeout,
 };

@@ -84,5 +84,5 @@ pub use local::spawn_local;
 pub use monitor::WATCHDOG_ENV;
 pub use shutdown::{ShutdownReport, SHUTDOWN_REPORT_ENV};
 pub use task_builder::TaskBuilder;
-pub use time::{interval, sleep, sleep_until, timeout, Elapsed, Interval, Sleep};
+pub use time::{interval, sleep, sleep_until, timeout, Elapsed, Interval, Sleep, Timeout};
 pub use trace::TRACE_ENV;

@@ -260,16 +260,73 @@ impl From<Elapsed> for std::io::Error {
 /// });
 /// ```
 #[track_caller]
-pub fn timeout<F: Future>(
-    duration: Duration,
-    future: F,
-) -> impl Future<Output = Result<F::Output, Elapsed>> {
-    let timer = sleep(duration);
-    // `or` polls the work first, so a future that is ready at the deadline still wins.
-    futures_lite::future::or(async move { Ok(future.await) }, async move {
-        timer.await;
-        Err(Elapsed)
-    })
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        deadline: sleep(duration),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`timeout`]: a nameable type, so it can be stored in a struct or
+    /// returned from a trait method.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// struct Pending {
+    ///     reply: sprout::Timeout<sprout::Sleep>, // a named field, no boxing
+    /// }
+    /// sprout::run(async {
+    ///     let pending = Pending {
+    ///         reply: sprout::timeout(Duration::from_millis(5), sprout::sleep(Duration::from_secs(60))),
+    ///     };
+    ///     assert_eq!(pending.reply.await, Err(sprout::Elapsed));
+    /// });
+    /// ```
+    #[must_use = "futures do nothing unless awaited"]
+    #[derive(Debug)]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F, // The work, polled first.
+        deadline: Sleep, // When to give up.
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The wrapped future.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let limited = sprout::timeout(Duration::from_secs(1), std::future::ready(7));
+    /// let _work: &std::future::Ready<i32> = limited.get_ref();
+    /// ```
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// When the timeout expires; `None` if never.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let limited = sprout::timeout(Duration::from_secs(1), std::future::pending::<()>());
+    /// assert!(limited.deadline().unwrap() > Instant::now());
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline.deadline()
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The work first, so a future that is ready at the deadline still wins.
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        Pin::new(this.deadline).poll(cx).map(|()| Err(Elapsed))
+    }
 }
 
 /// Creates an [`Interval`] that ticks every `period`, the first tick at once.

@@ -26,8 +26,8 @@ mod semaphore;
 mod wait_list;
 
 pub use channel::{
-    channel, unbounded, Receiver, Recv, RecvError, Send, SendError, Sender, TryRecvError,
-    TrySendError,
+    channel, unbounded, Receiver, RecvError, RecvFuture, SendError, SendFuture, Sender,
+    TryRecvError, TrySendError,
 };
 pub use event::{Event, EventWait};
 pub use oneshot::{oneshot, OneshotReceiver, OneshotSender};

@@ -34,7 +34,7 @@ use super::super::task::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
 
 pub use errors::{RecvError, SendError, TryRecvError, TrySendError};
-pub use waiting::{Recv, Send};
+pub use waiting::{RecvFuture, SendFuture};
 
 /// A channel that holds at most `capacity` values (0 is taken as 1): `send` waits while it is
 /// full. Returns the two ends; both can be cloned.
@@ -183,8 +183,8 @@ impl<T> Sender<T> {
     ///     assert_eq!(rx.recv().await.unwrap(), "second");
     /// });
     /// ```
-    pub fn send(&self, value: T) -> Send<'_, T> {
-        Send::new(self, value)
+    pub fn send(&self, value: T) -> SendFuture<'_, T> {
+        SendFuture::new(self, value)
     }
 
     /// Sends `value` if there is room right now.
@@ -298,8 +298,8 @@ impl<T> Receiver<T> {
     ///     assert_eq!(rx.recv().await, Ok(42));
     /// });
     /// ```
-    pub fn recv(&self) -> Recv<'_, T> {
-        Recv::new(self)
+    pub fn recv(&self) -> RecvFuture<'_, T> {
+        RecvFuture::new(self)
     }
 
     /// Receives a value if one is waiting.

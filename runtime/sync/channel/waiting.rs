@@ -1,4 +1,4 @@
-//! The waiting side of a channel: the [`Send`] and [`Recv`] futures, and the receiver as a
+//! The waiting side of a channel: the [`SendFuture`] and [`RecvFuture`] futures, and the receiver as a
 //! `Stream`.
 //!
 //! Where it sits in the flow:
@@ -28,13 +28,13 @@ use super::{Chan, Receiver, RecvError, SendError, Sender};
 /// ```
 /// sprout::run(async {
 ///     let (tx, rx) = sprout::sync::unbounded();
-///     let sending: sprout::sync::Send<'_, i32> = tx.send(1);
+///     let sending: sprout::sync::SendFuture<'_, i32> = tx.send(1);
 ///     sending.await.unwrap();
 ///     assert_eq!(rx.recv().await, Ok(1));
 /// });
 /// ```
 #[must_use = "futures do nothing unless awaited"]
-pub struct Send<'a, T> {
+pub struct SendFuture<'a, T> {
     /// The sending end.
     sender: &'a Sender<T>,
     /// The value, until it is pushed or handed back.
@@ -43,10 +43,10 @@ pub struct Send<'a, T> {
     ticket: Ticket,
 }
 
-impl<'a, T> Send<'a, T> {
+impl<'a, T> SendFuture<'a, T> {
     /// A send of `value` through `sender`, not yet waiting.
-    pub(super) fn new(sender: &'a Sender<T>, value: T) -> Send<'a, T> {
-        Send {
+    pub(super) fn new(sender: &'a Sender<T>, value: T) -> SendFuture<'a, T> {
+        SendFuture {
             sender,
             value: Some(value),
             ticket: None,
@@ -55,9 +55,9 @@ impl<'a, T> Send<'a, T> {
 }
 
 // The value is moved, never pinned, so the future may move freely.
-impl<T> Unpin for Send<'_, T> {}
+impl<T> Unpin for SendFuture<'_, T> {}
 
-impl<T> Future for Send<'_, T> {
+impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -66,7 +66,10 @@ impl<T> Future for Send<'_, T> {
         }
         let this = &mut *self;
         let mut state = lock(&this.sender.chan.state);
-        let value = this.value.take().expect("Send polled after completion");
+        let value = this
+            .value
+            .take()
+            .expect("SendFuture polled after completion");
         if state.receivers == 0 {
             state.send_waiters.cancel(&mut this.ticket);
             return Poll::Ready(Err(SendError(value)));
@@ -85,7 +88,7 @@ impl<T> Future for Send<'_, T> {
     }
 }
 
-impl<T> Drop for Send<'_, T> {
+impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
         if self.ticket.is_some() {
             let mut state = lock(&self.sender.chan.state);
@@ -107,29 +110,29 @@ impl<T> Drop for Send<'_, T> {
 /// sprout::run(async {
 ///     let (tx, rx) = sprout::sync::unbounded();
 ///     tx.try_send(1).unwrap();
-///     let receiving: sprout::sync::Recv<'_, i32> = rx.recv();
+///     let receiving: sprout::sync::RecvFuture<'_, i32> = rx.recv();
 ///     assert_eq!(receiving.await, Ok(1));
 /// });
 /// ```
 #[must_use = "futures do nothing unless awaited"]
-pub struct Recv<'a, T> {
+pub struct RecvFuture<'a, T> {
     /// The receiving end.
     receiver: &'a Receiver<T>,
     /// Our place among the receivers waiting for a value.
     ticket: Ticket,
 }
 
-impl<'a, T> Recv<'a, T> {
+impl<'a, T> RecvFuture<'a, T> {
     /// A receive from `receiver`, not yet waiting.
-    pub(super) fn new(receiver: &'a Receiver<T>) -> Recv<'a, T> {
-        Recv {
+    pub(super) fn new(receiver: &'a Receiver<T>) -> RecvFuture<'a, T> {
+        RecvFuture {
             receiver,
             ticket: None,
         }
     }
 }
 
-impl<T> Future for Recv<'_, T> {
+impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -141,7 +144,7 @@ impl<T> Future for Recv<'_, T> {
     }
 }
 
-/// One receive attempt, shared by [`Recv`] and the receiver's `Stream` implementation: a
+/// One receive attempt, shared by [`RecvFuture`] and the receiver's `Stream` implementation: a
 /// value, the end of the channel, or `Pending` with the caller parked under `ticket` (I1).
 fn poll_recv<T>(
     chan: &Chan<T>,
@@ -194,7 +197,7 @@ impl<T> futures_lite::Stream for Receiver<T> {
     }
 }
 
-impl<T> Drop for Recv<'_, T> {
+impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
         if self.ticket.is_some() {
             let mut state = lock(&self.receiver.chan.state);
@@ -210,17 +213,17 @@ impl<T> Drop for Recv<'_, T> {
     }
 }
 
-impl<T> fmt::Debug for Send<'_, T> {
+impl<T> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Send")
+        f.debug_struct("SendFuture")
             .field("waiting", &self.ticket.is_some())
             .finish()
     }
 }
 
-impl<T> fmt::Debug for Recv<'_, T> {
+impl<T> fmt::Debug for RecvFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Recv")
+        f.debug_struct("RecvFuture")
             .field("waiting", &self.ticket.is_some())
             .finish()
     }
