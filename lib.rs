@@ -9,6 +9,10 @@
 //! - [`net`]: TCP, UDP and Unix sockets with `std::net`'s names and shapes, built only on
 //!   `Async<T>`.
 //!
+//! Beside them, [`io`] (copy, buffered reading, lines, a proxy's two-way copy) and [`future`]
+//! (race, zip, …) re-export or add the helpers a program reaches for, so depending on sprout
+//! needs no second crate for them.
+//!
 //! ```
 //! use std::time::Duration;
 //!
@@ -70,6 +74,8 @@
 #![warn(missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod future;
+pub mod io;
 pub mod net;
 pub mod runtime;
 
