@@ -43,3 +43,18 @@
 //! Read next: `io.rs`, or `runtime/mod.rs`.
 
 pub use futures_lite::future::{or, pending, poll_fn, race, ready, try_zip, zip, FutureExt};
+
+/// Streams — futures that yield many values (a `Receiver`, `Lines`, an `Interval`) — and their
+/// combinators (`next`, `map`, `filter`, …), from futures-lite.
+///
+/// ```
+/// use sprout::future::StreamExt;
+/// sprout::run(async {
+///     let (tx, rx) = sprout::sync::unbounded();
+///     tx.send(2).await.unwrap();
+///     drop(tx);
+///     let doubled: Vec<i32> = rx.map(|n| n * 2).collect().await;
+///     assert_eq!(doubled, [4]);
+/// });
+/// ```
+pub use futures_lite::stream::{Stream, StreamExt};

@@ -11,6 +11,7 @@
 //! |-----------------------------|--------------------------------|-----------------|
 //! | [`Event`]                   | `gevent.event.Event`           | `event.rs`      |
 //! | [`channel()`], [`unbounded`] | `gevent.queue.Queue`           | `channel/`      |
+//! | [`broadcast::channel`]      | (a chat room's fan-out)        | `broadcast.rs`  |
 //! | [`oneshot()`]               | `gevent.event.AsyncResult`     | `oneshot.rs`    |
 //! | [`Semaphore`]               | `gevent.lock.Semaphore`, `Pool`| `semaphore.rs`  |
 //!
@@ -19,6 +20,7 @@
 //!
 //! Read next: `wait_list.rs`.
 
+pub mod broadcast;
 mod channel;
 mod event;
 mod oneshot;
