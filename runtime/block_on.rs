@@ -178,7 +178,7 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        spawn_on(&self.shared, None, Location::caller(), future)
+        spawn_on(&self.shared, None, Location::caller(), None, future)
     }
 
     /// A snapshot of this runtime's tasks, fds, timers and blocking pool (see

@@ -245,7 +245,7 @@ where
     R: Send + 'static,
 {
     let shared = context::expect_shared("sprout::spawn_blocking");
-    let task = shared.new_task(name, site, TaskKind::Blocking, |header| {
+    let task = shared.new_task(name, site, TaskKind::Blocking, None, |header| {
         TaskCell::new(header, BlockingJob(Some(f)))
     });
     shared.blocking.submit(&shared, task.clone());

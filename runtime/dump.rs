@@ -144,6 +144,9 @@ pub struct TaskDump {
     pub longest_poll: Option<Duration>,
     /// What its last `Pending` poll waited on, as far as the runtime can see.
     pub waiting_on: Vec<WaitingOn>,
+    /// The task that owns the [`TaskGroup`](crate::runtime::TaskGroup) this task was spawned
+    /// into, if any; the report lists such tasks under their owner.
+    pub group_owner: Option<TaskId>,
 }
 
 /// One registered fd in a [`RuntimeDump`].
@@ -319,8 +322,31 @@ impl fmt::Display for RuntimeDump {
             self.workers,
             self.tasks.len()
         )?;
-        for task in &self.tasks {
-            writeln!(f, "  {task}")?;
+        // Tasks of a `TaskGroup` are listed under the task that owns the group; the others (and
+        // members whose owner is not listed, such as the `block_on` future) at the top level.
+        let listed_owner = |task: &TaskDump| {
+            task.group_owner
+                .filter(|owner| self.tasks.iter().any(|other| other.id == *owner))
+        };
+        for task in self
+            .tasks
+            .iter()
+            .filter(|task| listed_owner(task).is_none())
+        {
+            match task.group_owner {
+                Some(owner) if owner == TaskId::MAIN => {
+                    writeln!(f, "  {task}  (in a group of the block_on future)")?
+                }
+                Some(owner) => writeln!(f, "  {task}  (in a group of task {owner})")?,
+                None => writeln!(f, "  {task}")?,
+            }
+            for member in self
+                .tasks
+                .iter()
+                .filter(|m| listed_owner(m) == Some(task.id))
+            {
+                writeln!(f, "      in its group: {member}")?;
+            }
         }
         writeln!(f, "reactor: {} registered fds", self.sources.len())?;
         for source in &self.sources {

@@ -275,23 +275,33 @@ impl Shared {
         &self.registry[id.as_u64() as usize & (self.registry.len() - 1)]
     }
 
-    /// Creates a task of `kind` named `name`, spawned at `site`, with `make` (given its header
-    /// with a fresh id); counts it as live and enters it in the registry (I2).
+    /// Creates a task of `kind` named `name`, spawned at `site` (into a `TaskGroup` owned by
+    /// `group_owner`, if any), with `make` (given its header with a fresh id); counts it as
+    /// live and enters it in the registry (I2).
     pub(crate) fn new_task<S: Schedulable>(
         self: &Arc<Self>,
         name: Option<Box<str>>,
         site: &'static Location<'static>,
         kind: TaskKind,
+        group_owner: Option<TaskId>,
         make: impl FnOnce(Header) -> Arc<S>,
     ) -> Arc<S> {
         self.live.fetch_add(1, Ordering::Relaxed);
-        let meta = TaskMeta::new(name, site, kind, self.poll_timing);
+        let meta = TaskMeta::new(name, site, kind, self.poll_timing, group_owner);
         let task = make(Header::new(TaskId::next(), self.clone(), meta));
         self.registry_insert(task.clone());
         if let Some(tracer) = self.tracer() {
             trace_spawn(tracer, task.header());
         }
         task
+    }
+
+    /// The task (or `TaskId::MAIN`, the `block_on` future) that this thread is polling right
+    /// now, if it is one of this runtime's workers in the middle of a poll.
+    pub(crate) fn current_task(&self) -> Option<TaskId> {
+        let worker = context::worker_index(self)?;
+        let (_, running) = self.workers[worker].activity.current()?;
+        TaskId::from_u64(running)
     }
 
     /// The tracer, while tracing is on: `None` is the one cheap check of trace I1.
@@ -401,6 +411,7 @@ impl Shared {
             busy: counters.busy,
             longest_poll: counters.longest,
             waiting_on: Vec::new(),
+            group_owner: meta.group_owner(),
         }
     }
 
@@ -480,18 +491,20 @@ fn trace_queued(tracer: &Tracer, header: &Header, place: &str) {
     tracer.event(format_args!("{who} queued: {place}"));
 }
 
-/// Spawns a `Send` future on `shared`, named `name`, as if `spawn` was called at `site`.
+/// Spawns a `Send` future on `shared`, named `name`, as if `spawn` was called at `site`, into
+/// the `TaskGroup` owned by `group_owner` if there is one.
 pub(crate) fn spawn_on<F>(
     shared: &Arc<Shared>,
     name: Option<Box<str>>,
     site: &'static Location<'static>,
+    group_owner: Option<TaskId>,
     future: F,
 ) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let task = shared.new_task(name, site, TaskKind::Async, |header| {
+    let task = shared.new_task(name, site, TaskKind::Async, group_owner, |header| {
         TaskCell::new(header, future)
     });
     // New tasks queue behind the ones already waiting: spawn order is run order.
@@ -521,5 +534,5 @@ where
     F::Output: Send + 'static,
 {
     let shared = context::expect_shared("sprout::spawn");
-    spawn_on(&shared, None, Location::caller(), future)
+    spawn_on(&shared, None, Location::caller(), None, future)
 }

@@ -112,7 +112,7 @@ where
     LOCAL_FUTURES.with(|table| {
         let mut table = table.borrow_mut();
         let slot = table.next_key();
-        let cell = shared.new_task(name, site, TaskKind::Local, |header| {
+        let cell = shared.new_task(name, site, TaskKind::Local, None, |header| {
             Arc::new(LocalCell {
                 header,
                 output: Mutex::new(None),

@@ -87,7 +87,7 @@ impl TaskBuilder {
         F::Output: Send + 'static,
     {
         let shared = context::expect_shared("sprout::TaskBuilder::spawn");
-        spawn_on(&shared, self.name, Location::caller(), future)
+        spawn_on(&shared, self.name, Location::caller(), None, future)
     }
 
     /// Spawns `future` like [`spawn_local`](crate::spawn_local): it stays on this worker.

@@ -62,6 +62,8 @@ pub(crate) struct TaskMeta {
 struct MetaExtra {
     /// The name given with `TaskBuilder::name`, if any.
     name: Option<Box<str>>,
+    /// The task owning the `TaskGroup` this task was spawned into, if any (for the dump).
+    group_owner: Option<TaskId>,
     /// Nanoseconds spent inside polls, when timing is on (I1, I2).
     busy_nanos: AtomicU64,
     /// The longest single poll in nanoseconds, when timing is on (I1, I2).
@@ -148,10 +150,14 @@ impl TaskMeta {
         spawned_at: &'static Location<'static>,
         kind: TaskKind,
         timed: bool,
+        group_owner: Option<TaskId>,
     ) -> TaskMeta {
-        let extra = (name.is_some() || timed).then(|| {
+        // The rare parts live behind one optional box, so a plain task stays small (task.rs's
+        // fast-bin test): a name, poll timing, or membership of a group allocate it.
+        let extra = (name.is_some() || timed || group_owner.is_some()).then(|| {
             Box::new(MetaExtra {
                 name,
+                group_owner,
                 busy_nanos: AtomicU64::new(0),
                 longest_nanos: AtomicU64::new(0),
             })
@@ -167,6 +173,11 @@ impl TaskMeta {
     /// The task's name, if it has one.
     pub(crate) fn name(&self) -> Option<&str> {
         self.extra.as_ref().and_then(|extra| extra.name.as_deref())
+    }
+
+    /// The task owning the `TaskGroup` this task belongs to, if any.
+    pub(crate) fn group_owner(&self) -> Option<TaskId> {
+        self.extra.as_ref().and_then(|extra| extra.group_owner)
     }
 
     /// Where the task was spawned.
@@ -241,7 +252,13 @@ mod tests {
 
     #[test]
     fn poll_times_add_up_and_keep_the_longest() {
-        let meta = TaskMeta::new(Some("t".into()), Location::caller(), TaskKind::Async, true);
+        let meta = TaskMeta::new(
+            Some("t".into()),
+            Location::caller(),
+            TaskKind::Async,
+            true,
+            None,
+        );
         assert_eq!(meta.count_poll(), 1);
         meta.add_poll_time(Duration::from_micros(5));
         assert_eq!(meta.count_poll(), 2);
@@ -251,7 +268,7 @@ mod tests {
         assert_eq!(counters.busy, Some(Duration::from_micros(7)));
         assert_eq!(counters.longest, Some(Duration::from_micros(5)));
         assert_eq!(meta.counters(false).busy, None);
-        let plain = TaskMeta::new(None, Location::caller(), TaskKind::Async, false);
+        let plain = TaskMeta::new(None, Location::caller(), TaskKind::Async, false, None);
         assert_eq!(
             std::mem::size_of_val(&plain),
             24,

@@ -1,0 +1,129 @@
+//! `TaskGroup`: results as tasks finish, everything joined exactly once, cancellation of the
+//! whole group (explicit or on drop), panics delivered, and the group visible in the dump.
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sprout::runtime::TaskGroup;
+use support::{runtime, within};
+
+/// Counts drops of the futures that hold it.
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// 1,000 tasks on two workers: `join_next` returns each output exactly once, then `None`.
+#[test]
+fn every_task_is_joined_exactly_once() {
+    within(Duration::from_secs(30), "a thousand tasks", || {
+        runtime(2).block_on(async {
+            let mut group = TaskGroup::new();
+            for i in 0..1_000u32 {
+                group.spawn(async move {
+                    if i % 3 == 0 {
+                        sprout::yield_now().await;
+                    }
+                    i
+                });
+            }
+            assert_eq!(group.len(), 1_000);
+            let mut seen = HashSet::new();
+            while let Some(result) = group.join_next().await {
+                assert!(seen.insert(result.expect("no task fails")), "joined twice");
+            }
+            assert_eq!(seen.len(), 1_000);
+            assert!(group.is_empty());
+        });
+    });
+}
+
+/// Dropping the group cancels its tasks: every future is dropped, none completes.
+#[test]
+fn dropping_the_group_cancels_its_tasks() {
+    within(Duration::from_secs(10), "drop cancels", || {
+        runtime(2).block_on(async {
+            let dropped = Arc::new(AtomicUsize::new(0));
+            let mut group = TaskGroup::new();
+            for _ in 0..10 {
+                let counter = DropCounter(dropped.clone());
+                group.spawn(async move {
+                    let _counter = counter;
+                    std::future::pending::<()>().await;
+                });
+            }
+            sprout::yield_now().await;
+            drop(group);
+            while dropped.load(Ordering::SeqCst) < 10 {
+                sprout::yield_now().await;
+            }
+        });
+    });
+}
+
+/// `cancel_all` keeps the tasks in the group; `join_next` returns each as cancelled (or with
+/// its output, for one that had finished); a panicking task's panic comes back as its error.
+#[test]
+fn cancel_all_and_panics_come_back_through_join_next() {
+    within(Duration::from_secs(10), "cancel_all and panics", || {
+        runtime(1).block_on(async {
+            let mut group = TaskGroup::new();
+            group.spawn(async { Some(1) });
+            group.spawn(async { panic!("boom") });
+            let first = group.join_next().await.unwrap();
+            let second = group.join_next().await.unwrap();
+            let (ok, err): (Vec<_>, Vec<_>) = [first, second].into_iter().partition(Result::is_ok);
+            assert_eq!(ok[0].as_ref().unwrap(), &Some(1));
+            assert_eq!(err[0].as_ref().unwrap_err().panic_message(), Some("boom"));
+
+            for _ in 0..5 {
+                group.spawn(std::future::pending());
+            }
+            group.cancel_all();
+            assert_eq!(group.len(), 5);
+            let mut cancelled = 0;
+            while let Some(result) = group.join_next().await {
+                assert!(result.unwrap_err().is_cancelled());
+                cancelled += 1;
+            }
+            assert_eq!(cancelled, 5);
+        });
+    });
+}
+
+/// The dump lists a group's tasks under the task that made the group.
+#[test]
+fn the_dump_shows_a_group_under_its_owner() {
+    within(Duration::from_secs(10), "group in the dump", || {
+        runtime(1).block_on(async {
+            let owner = sprout::TaskBuilder::new().name("owner").spawn(async {
+                let mut group = TaskGroup::<()>::new();
+                group.spawn(std::future::pending());
+                group.spawn(std::future::pending());
+                sprout::yield_now().await; // the members get polled once
+                let report = sprout::dump().to_string();
+                drop(group);
+                report
+            });
+            let report = owner.await.unwrap();
+            let lines: Vec<&str> = report.lines().collect();
+            let at = lines
+                .iter()
+                .position(|line| line.contains("\"owner\""))
+                .unwrap_or_else(|| panic!("no owner line:\n{report}"));
+            assert!(
+                lines[at + 1].contains("in its group: task")
+                    && lines[at + 2].contains("in its group: task"),
+                "the two members are not under their owner:\n{report}"
+            );
+            assert_eq!(report.matches("in its group").count(), 2, "{report}");
+        });
+    });
+}
