@@ -13,6 +13,17 @@
 //! (race, zip, …) re-export or add the helpers a program reaches for, so depending on sprout
 //! needs no second crate for them.
 //!
+//! ## Using sprout as a dependency
+//!
+//! The package is `sprout-rt`; the library is `sprout`:
+//! `sprout = { package = "sprout-rt", version = "0.1" }`. sprout's streams implement the
+//! futures-io traits by value and by `&` reference, so crates built on futures-io run on it
+//! unchanged: TLS with futures-rustls and WebSocket with async-tungstenite need no glue at all,
+//! and hyper needs its two runtime traits answered (a few lines; see the `hyper_hello` and
+//! `hyper_client` examples). Each pairing is an example in the repository with a test. Left to
+//! other crates on purpose: async locks (async-lock), async file I/O (async-fs, or
+//! [`spawn_blocking`]: epoll cannot wait on files), and `select!` over many arms.
+//!
 //! ```
 //! use std::time::Duration;
 //!
