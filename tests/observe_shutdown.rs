@@ -19,15 +19,24 @@ fn shutdown_names_a_task_that_never_ends() {
         let (dropped, was_dropped) = mpsc::channel::<()>();
         let runtime = support::runtime(2);
         runtime.block_on(async move {
-            let _forever = sprout::TaskBuilder::new()
+            let forever = sprout::TaskBuilder::new()
                 .name("forever")
                 .spawn(async move {
                     let _guard = Guard(dropped);
                     loop {
-                        sprout::sleep(Duration::from_millis(10)).await;
+                        sprout::sleep(Duration::from_secs(3600)).await;
                     }
                 });
-            sprout::sleep(Duration::from_millis(20)).await;
+            // Return only once the task is parked on its timer: the report then shows it
+            // idle and waiting (a short sleep loop here made the test race its own timer).
+            let parked = || {
+                sprout::dump().tasks.iter().any(|task| {
+                    task.id == forever.id() && task.state == sprout::runtime::TaskState::Idle
+                })
+            };
+            while !parked() {
+                sprout::yield_now().await;
+            }
         });
         drop(runtime);
         assert!(
