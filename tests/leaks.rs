@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-use support::{runtime, within};
+use support::within;
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
