@@ -17,6 +17,9 @@
 //!   method gives out `&mut T`, so the object cannot be swapped for another while registered.
 //! - I2: each successful operation spends one unit of the task's cooperative budget, so a socket
 //!   that is always ready cannot monopolise a worker (`coop.rs`).
+//! - I3: an operation that would wait after the runtime has shut down fails with an error
+//!   instead (reactor I5): an `Async` used from a plain thread outlives its runtime without
+//!   hanging that thread.
 //!
 //! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
 //! same idea with a readiness guard instead of closures.
@@ -174,7 +177,23 @@ impl<T: AsFd> Async<T> {
         let tick = self.source.tick();
         self.source.clear_readiness(direction, tick);
         self.reactor.rearm(&self.source, self.get_ref().as_fd())?;
-        poll_fn(|cx| self.source.poll_ready(direction, cx).map(|_| Ok(()))).await
+        poll_fn(|cx| match self.source.poll_ready(direction, cx) {
+            Poll::Ready(_) => Poll::Ready(Ok(())),
+            Poll::Pending => self.pending_unless_closed(),
+        })
+        .await
+    }
+
+    /// After parking a waker: `Pending`, unless the runtime has shut down, in which case nothing
+    /// will ever wake it and the operation fails instead (reactor I5).
+    fn pending_unless_closed<R>(&self) -> Poll<io::Result<R>> {
+        if self.reactor.is_closed() {
+            Poll::Ready(Err(io::Error::other(
+                "the sprout runtime this I/O object belongs to has shut down",
+            )))
+        } else {
+            Poll::Pending
+        }
     }
 
     /// Runs the non-blocking read-side operation `op` until it does not fail with `WouldBlock`,
@@ -384,7 +403,7 @@ impl<T: AsFd> Async<T> {
         let io = self.get_ref();
         loop {
             let Poll::Ready(tick) = self.source.poll_ready(direction, cx) else {
-                return Poll::Pending;
+                return self.pending_unless_closed();
             };
             match op(io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

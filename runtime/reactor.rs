@@ -29,12 +29,16 @@
 //!   `dispatch` sets the flag before taking the wakers, both under the source's waker lock.
 //! - I4: when a timer earlier than the driver's current wake-up time is added, the driver is
 //!   notified, so a new short sleep never waits for an older long one.
+//! - I5: once the runtime has shut down, nobody drives the reactor any more. `shut_down` sets
+//!   `closed`, then wakes every waker parked on a source; `Async` checks `closed` after parking
+//!   (`is_closed`), so an operation that would wait forever fails instead — whether it parked
+//!   before the sweep (it is woken and checks) or after (the flag is already set).
 //!
 //! Read next: `async_io.rs` (how `Async<T>` uses a source), `timer.rs`.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -193,6 +197,8 @@ pub(crate) struct Reactor {
     timers: Mutex<Timers>,
     /// Prints the trace, while tracing is on (trace I1). The whole runtime reaches it here.
     tracer: Option<Tracer>,
+    /// Set once, at runtime shutdown (I5).
+    closed: AtomicBool,
 }
 
 /// What the driving worker needs between a wait and its dispatch.
@@ -232,6 +238,7 @@ impl Reactor {
                 driver_wakes_at: None,
             }),
             tracer,
+            closed: AtomicBool::new(false),
         })
     }
 
@@ -287,6 +294,29 @@ impl Reactor {
             .flat_map(std::mem::take)
             .collect();
         parked.into_iter().for_each(Waker::wake);
+    }
+
+    /// Marks the reactor closed and wakes every waker parked on a source, at runtime shutdown
+    /// (I5): with no worker left to drive it, their I/O would otherwise wait forever.
+    pub(crate) fn shut_down(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let sources: Vec<Arc<Source>> = lock(&self.sources).iter().cloned().collect();
+        let parked: Vec<Waker> = sources
+            .iter()
+            .flat_map(|source| {
+                let mut wakers = lock(&source.wakers);
+                wakers
+                    .iter_mut()
+                    .flat_map(std::mem::take)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        parked.into_iter().for_each(Waker::wake);
+    }
+
+    /// `true` once the runtime has shut down (I5); read after parking a waker.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// Interrupts the driver's wait (or the next one).

@@ -146,6 +146,9 @@ pub(crate) fn shut_down(
         );
     }
     shared.finish_shutdown();
+    // I/O still waiting now belongs to code outside the runtime (a plain thread with its own
+    // `block_on`): wake it, so it fails instead of waiting for events nobody will dispatch.
+    shared.reactor.shut_down();
     if !blocking_running.is_empty()
         && !shared.blocking.wait_for_threads(deadline)
         && report != ShutdownReport::Off

@@ -211,28 +211,8 @@ fn cpu_time_of(pid: u32) -> Duration {
 /// ones that waited.
 #[test]
 fn out_of_descriptors_backs_off_and_recovers() {
-    let server_path = example_binary("echo");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg("ulimit -n 48 && exec \"$0\" --addr 127.0.0.1:0")
-        .arg(&server_path)
-        .env("SPROUT_WORKERS", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the echo example");
+    let (mut child, stdout, addr) = start_limited_echo(48);
     let pid = child.id();
-    let mut first_line = String::new();
-    // Kept open until the end: the server prints more lines, and a closed pipe would make its
-    // `println!` panic (EPIPE), which would take it down and reset the waiting clients.
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first_line).unwrap();
-    let addr: SocketAddr = first_line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {first_line:?}"));
 
     let outcome = within(Duration::from_secs(60), "EMFILE", move || {
         // 60 connections: the kernel completes their handshakes (backlog), the server can only
@@ -266,6 +246,92 @@ fn out_of_descriptors_backs_off_and_recovers() {
         used < Duration::from_millis(100),
         "out of descriptors, the server used {used:?} of CPU in 1 s"
     );
+}
+
+/// Starts the echo example in a child process limited to `limit` file descriptors, on one
+/// worker. Returns the child, its stdout (keep it open: a closed pipe would make the server's
+/// next `println!` fail with EPIPE and take it down), and its address.
+fn start_limited_echo(
+    limit: u32,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    SocketAddr,
+) {
+    let server_path = example_binary("echo");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n {limit} && exec \"$0\" --addr 127.0.0.1:0"
+        ))
+        .arg(&server_path)
+        .env("SPROUT_WORKERS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the echo example");
+    let mut first_line = String::new();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdout.read_line(&mut first_line).unwrap();
+    let addr: SocketAddr = first_line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"));
+    (child, stdout, addr)
+}
+
+/// EMFILE while connections churn: idle clients use up the server's 48 descriptors, four
+/// threads keep opening short connections (connect, one round trip, close) that must wait in
+/// the kernel's backlog, and the idle clients leave a few at a time. Every churned round trip
+/// completes, and the server is still serving at the end.
+#[test]
+fn accept_under_emfile_while_connections_churn() {
+    let (mut child, stdout, addr) = start_limited_echo(48);
+    let outcome = within(Duration::from_secs(90), "EMFILE churn", move || {
+        let mut idle: Vec<std::net::TcpStream> = (0..45)
+            .map(|_| std::net::TcpStream::connect(addr).expect("connect (kernel backlog)"))
+            .collect();
+        let churners: Vec<_> = (0..4u8)
+            .map(|id| {
+                std::thread::spawn(move || {
+                    for round in 0..25u8 {
+                        let mut stream = std::net::TcpStream::connect(addr)?;
+                        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+                        stream.write_all(&[id, round])?;
+                        let mut reply = [0u8; 2];
+                        stream.read_exact(&mut reply)?;
+                        assert_eq!(reply, [id, round], "churner {id}, round {round}");
+                    }
+                    std::io::Result::Ok(())
+                })
+            })
+            .collect();
+        // Free descriptors a few at a time while the churners wait and run.
+        while !idle.is_empty() {
+            std::thread::sleep(Duration::from_millis(50)); // pacing the load, not synchronising
+            let keep = idle.len().saturating_sub(5);
+            idle.truncate(keep);
+        }
+        for (id, churner) in churners.into_iter().enumerate() {
+            churner
+                .join()
+                .expect("a churner thread")
+                .unwrap_or_else(|error| panic!("churner {id}: {error}"));
+        }
+        let mut last = std::net::TcpStream::connect(addr).unwrap();
+        last.set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        last.write_all(b"still").unwrap();
+        let mut reply = [0u8; 5];
+        last.read_exact(&mut reply).unwrap();
+        reply
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stdout);
+    assert_eq!(&outcome, b"still");
 }
 
 /// A sanity check of the shared helpers: a round trip through the echo server.
