@@ -22,8 +22,9 @@ impl Drop for Dropped {
     }
 }
 
-/// Sets an `Event` when dropped: a destructor that wakes another task.
-struct WakesOnDrop(Arc<Event>, Dropped);
+/// Sets an `Event` when dropped: a destructor that wakes another task. (Its `Dropped` counts
+/// the drop itself.)
+struct WakesOnDrop(Arc<Event>, #[allow(dead_code)] Dropped);
 
 impl Drop for WakesOnDrop {
     fn drop(&mut self) {
