@@ -33,8 +33,8 @@ use super::join::{JoinError, JoinHandle};
 use super::probe;
 use super::slab::Slab;
 use super::task::{
-    lock, report_detached_panic, trace_cancelled, Header, Joinable, RunAction, Runnable,
-    Schedulable,
+    drop_caught, lock, report_detached_panic, trace_cancelled, Header, Joinable, RunAction,
+    Runnable, Schedulable,
 };
 
 /// A local future, boxed and with its output already routed into its cell.
@@ -155,8 +155,9 @@ impl<T: Send + 'static> LocalCell<T> {
         drop(output);
         self.header.shared.registry_remove(&self.header); // task I6
         if self.header.complete() {
-            if let Some(Err(error)) = lock(&self.output).take() {
-                report_detached_panic(&error, &self.header.meta);
+            match lock(&self.output).take() {
+                Some(Err(error)) => report_detached_panic(&error, &self.header.meta),
+                unclaimed => drop_caught(unclaimed), // task.rs: no unwinding through a worker
             }
         }
     }

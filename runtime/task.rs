@@ -396,8 +396,11 @@ where
         self.header.shared.registry_remove(&self.header); // I6
         if self.header.complete() {
             let unclaimed = std::mem::replace(&mut *lock(&self.stage), Stage::Consumed);
-            if let Stage::Finished(Err(error)) = unclaimed {
-                report_detached_panic(&error, &self.header.meta);
+            match unclaimed {
+                Stage::Finished(Err(error)) => report_detached_panic(&error, &self.header.meta),
+                // Nobody will take the output: drop it here, where a panicking destructor must
+                // not unwind through the worker.
+                other => drop_caught(other),
             }
         }
     }
@@ -440,7 +443,18 @@ where
                 header.after_pending(self.clone());
             }
             Ok(Poll::Ready(output)) => {
-                self.finish(stage, Ok(output));
+                // The future is dropped here, before its output is stored, and its destructor
+                // may panic: caught, like a panic in `poll`, and delivered as the task's
+                // `JoinError` (the output then goes too). Unwinding through the worker would
+                // take the worker down.
+                let result = match drop_future(&mut stage) {
+                    None => Ok(output),
+                    Some(payload) => {
+                        drop_caught(output);
+                        Err(JoinError::panic(self.header.id, payload))
+                    }
+                };
+                self.finish(stage, result);
                 probe::run_ended(&self.header);
             }
             Err(payload) => {
@@ -517,6 +531,12 @@ where
 fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Box<dyn Any + Send>> {
     let future = std::mem::replace(stage, Stage::Consumed);
     catch_unwind(AssertUnwindSafe(move || drop(future))).err()
+}
+
+/// Drops `value`, catching a panic from its destructor: on a worker, user destructors must not
+/// unwind through the runtime. The panic has been reported by the panic hook already.
+pub(crate) fn drop_caught<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
 }
 
 /// Prints a line on stderr for a detached task that panicked; nobody else will see the error.

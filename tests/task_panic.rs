@@ -116,3 +116,58 @@ fn a_detached_panic_is_reported_with_the_task_id() {
         "stderr lacks {expected:?}:\n{stderr}"
     );
 }
+
+/// A future that is `Ready` and whose destructor then panics.
+struct ReadyThenPanicsOnDrop;
+
+impl std::future::Future for ReadyThenPanicsOnDrop {
+    type Output = u32;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<u32> {
+        std::task::Poll::Ready(5)
+    }
+}
+
+impl Drop for ReadyThenPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("the future's destructor panicked");
+    }
+}
+
+/// A value whose destructor panics, as a task's output.
+struct OutputPanicsOnDrop;
+
+impl Drop for OutputPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("the output's destructor panicked");
+    }
+}
+
+/// A panic in a completed future's destructor becomes the task's `JoinError` instead of
+/// unwinding through the worker; so does nothing else break: the same workers go on running
+/// tasks, and a detached task whose output panics when dropped does not take its worker down.
+#[test]
+fn panics_in_destructors_after_completion_stay_inside_the_task() {
+    for workers in [1, 2] {
+        within(Duration::from_secs(20), "panic in drop", move || {
+            runtime(workers).block_on(async {
+                let error = sprout::spawn(ReadyThenPanicsOnDrop)
+                    .await
+                    .expect_err("the destructor's panic is the task's error");
+                assert_eq!(
+                    error.panic_message(),
+                    Some("the future's destructor panicked")
+                );
+                for _ in 0..4 {
+                    sprout::spawn(async { OutputPanicsOnDrop }).detach();
+                }
+                for i in 0..100u32 {
+                    assert_eq!(sprout::spawn(async move { i }).await.unwrap(), i);
+                }
+            });
+        });
+    }
+}
