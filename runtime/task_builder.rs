@@ -16,6 +16,7 @@
 use std::future::Future;
 use std::panic::Location;
 
+use super::block_on::Runtime;
 use super::blocking::spawn_blocking_named;
 use super::context;
 use super::executor::spawn_on;
@@ -88,6 +89,24 @@ impl TaskBuilder {
     {
         let shared = context::expect_shared("sprout::TaskBuilder::spawn");
         spawn_on(&shared, self.name, Location::caller(), None, future)
+    }
+
+    /// Spawns `future` on `runtime` from any thread, like [`Runtime::spawn`], with this
+    /// builder's name.
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().workers(2).build()?;
+    /// let handle = sprout::TaskBuilder::new().name("from outside").spawn_on(&runtime, async { 3 });
+    /// assert_eq!(runtime.block_on(handle).unwrap(), 3);
+    /// # std::io::Result::Ok(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(self, runtime: &Runtime, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&runtime.shared, self.name, Location::caller(), None, future)
     }
 
     /// Spawns `future` like [`spawn_local`](crate::spawn_local): it stays on this worker.
