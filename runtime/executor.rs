@@ -63,7 +63,7 @@ use super::monitor::{WorkerActivity, MAIN_FUTURE};
 use super::park::{Idle, Parker};
 use super::reactor::Reactor;
 use super::slab::Slab;
-use super::task::{lock, Header, Runnable, Schedulable, TaskCell};
+use super::task::{lock, Header, Runnable, Schedulable, Schedule, TaskCell};
 use super::task_meta::TaskMeta;
 use super::trace::Tracer;
 
@@ -472,6 +472,40 @@ impl Shared {
 }
 
 /// Traces a spawn: `task 5 "name" spawned at src/main.rs:10:5`. Out of line: tracing is rare.
+/// The executor answers what a task needs from its runtime (the task module defines the
+/// interface; it never names `Shared`).
+impl Schedule for Shared {
+    #[inline]
+    fn schedule(&self, task: Runnable) {
+        Shared::schedule(self, task);
+    }
+
+    fn schedule_yielded(&self, task: Runnable) {
+        Shared::schedule_yielded(self, task);
+    }
+
+    fn schedule_pinned(&self, owner: usize, task: Runnable) {
+        Shared::schedule_pinned(self, owner, task);
+    }
+
+    fn release(&self, header: &Header) {
+        self.registry_remove(header);
+    }
+
+    fn task_finished(&self) {
+        Shared::task_finished(self);
+    }
+
+    #[inline]
+    fn tracer(&self) -> Option<&Tracer> {
+        Shared::tracer(self)
+    }
+
+    fn poll_timing(&self) -> bool {
+        self.poll_timing
+    }
+}
+
 #[cold]
 fn trace_spawn(tracer: &Tracer, header: &Header) {
     let who = header.meta.describe(header.id);

@@ -297,7 +297,7 @@ impl<T: 'static> JoinHandle<T> {
     pub fn cancel(&self) {
         if let Some(task) = &self.task {
             let header = task.header();
-            if let Some(tracer) = header.shared.tracer() {
+            if let Some(tracer) = header.scheduler.tracer() {
                 let who = header.meta.describe(self.id);
                 tracer.event(format_args!("{who} cancelled through its JoinHandle"));
             }
@@ -350,7 +350,7 @@ impl<T: 'static> Future for JoinHandle<T> {
             header.register_joiner(cx.waker());
             // Re-check after registering: see `Header::register_joiner`.
             if !header.is_complete() {
-                if header.shared.tracer().is_some() {
+                if header.scheduler.tracer().is_some() {
                     task_meta::note_task(self.id); // For the trace (task_meta I3).
                 }
                 return Poll::Pending;

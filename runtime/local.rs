@@ -153,7 +153,7 @@ impl<T: Send + 'static> LocalCell<T> {
             output.get_or_insert(result);
         }
         drop(output);
-        self.header.shared.registry_remove(&self.header); // task I6
+        self.header.scheduler.release(&self.header); // task I6
         if self.header.complete() {
             match lock(&self.output).take() {
                 Some(Err(error)) => report_detached_panic(&error, &self.header.meta),
@@ -227,8 +227,8 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
     }
 
     fn schedule(self: Arc<Self>) {
-        let shared = self.header.shared.clone();
-        shared.schedule_pinned(self.owner, self);
+        let scheduler = self.header.scheduler.clone();
+        scheduler.schedule_pinned(self.owner, self);
     }
 
     fn shut_down(&self) {

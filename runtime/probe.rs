@@ -57,12 +57,12 @@ impl PollProbe {
     #[inline]
     pub(crate) fn start(header: &Header) -> PollProbe {
         let poll = header.meta.count_poll();
-        let shared = &header.shared;
-        if let Some(tracer) = shared.tracer() {
+        let scheduler = &header.scheduler;
+        if let Some(tracer) = scheduler.tracer() {
             trace_start(tracer, header, poll);
         }
         PollProbe {
-            started: shared.poll_timing.then(Instant::now),
+            started: scheduler.poll_timing().then(Instant::now),
         }
     }
 
@@ -70,12 +70,11 @@ impl PollProbe {
     #[inline]
     pub(crate) fn finish(self, header: &Header, outcome: PollOutcome) {
         let meta = &header.meta;
-        let shared = &header.shared;
         let took = self.started.map(|started| started.elapsed());
         if let Some(took) = took {
             meta.add_poll_time(took);
         }
-        if let Some(tracer) = shared.tracer() {
+        if let Some(tracer) = header.scheduler.tracer() {
             trace_end(tracer, header, outcome, took);
         }
     }
@@ -120,7 +119,7 @@ fn trace_end(tracer: &Tracer, header: &Header, outcome: PollOutcome, took: Optio
 /// joiner woken by completion is still woken "by" this task, so this comes after that).
 #[inline]
 pub(crate) fn run_ended(header: &Header) {
-    if header.shared.tracer().is_some() {
+    if header.scheduler.tracer().is_some() {
         trace::set_polling(None);
     }
 }

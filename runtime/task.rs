@@ -51,7 +51,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::dump::TaskState;
-use super::executor::Shared;
 use super::join::{JoinError, TaskId};
 use super::poll::{poll_guarded, Polled};
 use super::probe::{self, PollOutcome, PollProbe};
@@ -77,6 +76,27 @@ const JOIN_WAKER: usize = 1 << 5;
 
 /// `Header::registry_key` of a task not (or no longer) in the registry (see I6).
 const NOT_REGISTERED: usize = usize::MAX;
+
+/// What a task needs from the runtime that runs it. The task module defines it and the
+/// executor implements it (`executor.rs`), so this module never names its scheduler: a task
+/// can be run, and tested, with any implementation.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Pushes a woken task onto a run queue (on a worker: its LIFO slot; elsewhere: the
+    /// injector). Called only by whoever won the right to push (I1).
+    fn schedule(&self, task: Runnable);
+    /// Pushes a task that woke itself during its poll: deferred until the reactor was polled.
+    fn schedule_yielded(&self, task: Runnable);
+    /// Pushes a woken `spawn_local` task onto its owner worker's pinned queue.
+    fn schedule_pinned(&self, owner: usize, task: Runnable);
+    /// The task stored its result: it leaves the registry of live tasks (I6).
+    fn release(&self, header: &Header);
+    /// The task is complete: one live task fewer.
+    fn task_finished(&self);
+    /// The tracer, while tracing is on (the glass box reaches the task through here).
+    fn tracer(&self) -> Option<&Tracer>;
+    /// `true` if every poll is timed (`Builder::poll_timing`).
+    fn poll_timing(&self) -> bool;
+}
 
 /// Something a worker can run: the type-erased face of a task that the run queues hold.
 pub(crate) trait Schedulable: Send + Sync + 'static {
@@ -113,8 +133,9 @@ pub(crate) struct Header {
     state: AtomicUsize,
     /// The task's id, unique for the life of the process; shown in errors and panic reports.
     pub(crate) id: TaskId,
-    /// The runtime the task belongs to; wake-ups push onto its queues.
-    pub(crate) shared: Arc<Shared>,
+    /// The runtime the task belongs to, seen through [`Schedule`]; wake-ups push onto its
+    /// queues.
+    pub(crate) scheduler: Arc<dyn Schedule>,
     /// Name, spawn site and poll count, for the trace, the dump and the watchdog.
     pub(crate) meta: TaskMeta,
     /// This task's key in the runtime's registry of live tasks, or `NOT_REGISTERED` (I6).
@@ -139,11 +160,11 @@ pub(crate) enum RunAction {
 impl Header {
     /// A header for a task that is about to be pushed onto a run queue: its state starts as
     /// `SCHEDULED` so no wake-up pushes it a second time (I1).
-    pub(crate) fn new(id: TaskId, shared: Arc<Shared>, meta: TaskMeta) -> Header {
+    pub(crate) fn new(id: TaskId, scheduler: Arc<dyn Schedule>, meta: TaskMeta) -> Header {
         Header {
             state: AtomicUsize::new(SCHEDULED),
             id,
-            shared,
+            scheduler,
             meta,
             registry_key: AtomicUsize::new(NOT_REGISTERED),
             join_waker: Mutex::new(None),
@@ -233,7 +254,7 @@ impl Header {
             })
             .unwrap_or_else(|state| state);
         if previous & COMPLETE == 0 {
-            self.shared.task_finished();
+            self.scheduler.task_finished();
         }
         if previous & JOIN_WAKER != 0 {
             let joiner = lock(&self.join_waker).take();
@@ -269,7 +290,7 @@ impl Header {
     #[inline]
     pub(crate) fn wake_up_traced(&self) -> bool {
         let must_push = self.wake_up();
-        if let Some(tracer) = self.shared.tracer() {
+        if let Some(tracer) = self.scheduler.tracer() {
             self.trace_wake(tracer, must_push);
         }
         must_push
@@ -312,7 +333,7 @@ impl Header {
         if self.finish_pending() {
             // Woken during its own poll: not the LIFO slot (a `yield_now` loop would never let
             // anyone else run) but the deferred list.
-            self.shared.schedule_yielded(task);
+            self.scheduler.schedule_yielded(task);
         }
     }
 
@@ -393,7 +414,7 @@ where
     fn finish(&self, mut stage: MutexGuard<'_, Stage<F>>, result: Result<F::Output, JoinError>) {
         *stage = Stage::Finished(result);
         drop(stage);
-        self.header.shared.registry_remove(&self.header); // I6
+        self.header.scheduler.release(&self.header); // I6
         if self.header.complete() {
             let unclaimed = std::mem::replace(&mut *lock(&self.stage), Stage::Consumed);
             match unclaimed {
@@ -470,8 +491,8 @@ where
     // ANCHOR_END: task_run
 
     fn schedule(self: Arc<Self>) {
-        let shared = self.header.shared.clone();
-        shared.schedule(self);
+        let scheduler = self.header.scheduler.clone();
+        scheduler.schedule(self);
     }
 
     fn shut_down(&self) {
@@ -554,7 +575,7 @@ pub(crate) fn report_detached_panic(error: &JoinError, meta: &TaskMeta) {
 
 /// Traces that a cancelled task's future is being dropped.
 pub(crate) fn trace_cancelled(header: &Header) {
-    if let Some(tracer) = header.shared.tracer() {
+    if let Some(tracer) = header.scheduler.tracer() {
         let who = header.meta.describe(header.id);
         tracer.event(format_args!("{who} dropped: it was cancelled"));
     }
