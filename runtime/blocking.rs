@@ -33,7 +33,8 @@ use super::coop;
 use super::dump::TaskKind;
 use super::executor::Shared;
 use super::join::JoinHandle;
-use super::task::{lock, Runnable, TaskCell};
+use super::lock::lock;
+use super::task::{Runnable, TaskCell};
 
 /// How long an idle pool thread waits for a job before it exits, by default.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);

@@ -59,11 +59,12 @@ use super::defer;
 use super::dump::{TaskDump, TaskKind, WaitingOn};
 use super::join::{JoinHandle, TaskId};
 use super::lifo;
+use super::lock::lock;
 use super::monitor::{WorkerActivity, MAIN_FUTURE};
 use super::park::{Idle, Parker};
 use super::reactor::Reactor;
 use super::slab::Slab;
-use super::task::{lock, Header, Runnable, Schedulable, Schedule, TaskCell};
+use super::task::{Header, Runnable, Schedulable, Schedule, TaskCell};
 use super::task_meta::TaskMeta;
 use super::trace::Tracer;
 

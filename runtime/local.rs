@@ -30,11 +30,12 @@ use std::thread::{self, ThreadId};
 use super::context;
 use super::dump::TaskKind;
 use super::join::{JoinError, JoinHandle};
+use super::lock::lock;
 use super::probe;
 use super::slab::Slab;
 use super::task::{
-    drop_caught, lock, report_detached_panic, trace_cancelled, Header, Joinable, RunAction,
-    Runnable, Schedulable,
+    drop_caught, report_detached_panic, trace_cancelled, Header, Joinable, RunAction, Runnable,
+    Schedulable,
 };
 
 /// A local future, boxed and with its output already routed into its cell.

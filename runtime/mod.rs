@@ -54,6 +54,7 @@ mod executor;
 mod join;
 mod lifo;
 mod local;
+mod lock;
 mod monitor;
 mod park;
 mod poll;
@@ -64,6 +65,8 @@ mod slab;
 mod task;
 mod task_builder;
 mod task_group;
+#[cfg(all(test, loom))]
+mod task_loom;
 mod task_meta;
 mod time;
 mod timer;

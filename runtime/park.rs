@@ -25,8 +25,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
+use super::lock::lock;
 use super::reactor::Reactor;
-use super::task::lock;
 
 /// One worker's alarm clock.
 pub(crate) struct Parker {

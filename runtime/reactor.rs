@@ -46,8 +46,8 @@ use std::time::{Duration, Instant};
 use polling::{Event, Events, PollMode, Poller};
 
 use super::dump::{SourceDump, WaitingOn};
+use super::lock::lock;
 use super::slab::Slab;
-use super::task::lock;
 use super::task_meta;
 use super::timer::{TimerKey, TimerQueue};
 use super::trace::{self, human, Tracer, WakeCause};

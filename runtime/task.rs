@@ -46,9 +46,22 @@ use std::any::Any;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+
+// The state word and the task's two locks come from loom when the crate is built for model
+// checking (`RUSTFLAGS="--cfg loom"`, see `loom_model` below), so the checker explores every
+// interleaving of this very code; from std otherwise.
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Mutex, MutexGuard,
+};
+#[cfg(not(loom))]
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Mutex, MutexGuard,
+};
 
 use super::dump::TaskState;
 use super::join::{JoinError, TaskId};
@@ -365,9 +378,9 @@ impl Header {
     }
 }
 
-/// Locks a mutex, ignoring poisoning: every critical section in the runtime leaves its data
-/// consistent before anything that may panic (futures are polled inside `catch_unwind`).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+/// Locks one of the task's own mutexes (std's, or loom's under model checking), ignoring
+/// poisoning as `lock.rs` does: a future's panic is caught before it could leave a lock held.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

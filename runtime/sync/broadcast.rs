@@ -31,7 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use super::super::coop;
-use super::super::task::lock;
+use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
 
 /// A broadcast channel that keeps the last `capacity` messages (at least one) for receivers

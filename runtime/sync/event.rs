@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::super::task::lock;
+use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
 
 /// A boolean flag with a wait: `set` wakes every waiter; `clear` resets it.

@@ -22,7 +22,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::super::task::lock;
+use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
 
 /// A counting semaphore.

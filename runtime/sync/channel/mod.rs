@@ -30,7 +30,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::super::task::lock;
+use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
 
 pub use errors::{RecvError, SendError, TryRecvError, TrySendError};

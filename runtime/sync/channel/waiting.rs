@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::super::super::coop;
-use super::super::super::task::lock;
+use super::super::super::lock::lock;
 use super::super::wait_list::{wake_all, Ticket};
 use super::{Chan, Receiver, RecvError, SendError, Sender};
 
