@@ -18,8 +18,7 @@
 //!   lock, so "nothing new yet, park" never misses a send or the last sender's drop.
 //! - I2: every send and the last sender's drop wake every parked receiver (each wants its own
 //!   copy), so no receiver sleeps while a message it has not seen is in the buffer.
-//! - I3: the buffer holds messages `first .. first + len`; a receiver's `next` is in
-//!   `first - lagged ..= first + len`, never past the newest.
+//! - I3: the buffer holds messages `first .. first + len`; no receiver's `next` is past it.
 //!
 //! Read next: `oneshot.rs`.
 
@@ -66,9 +65,8 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     (Sender { shared }, receiver)
 }
 
-/// What both ends share.
+/// What both ends share: everything, under one lock (I1).
 struct Shared<T> {
-    /// Everything, under one lock (I1).
     state: Mutex<State<T>>,
 }
 
@@ -305,11 +303,10 @@ impl<T: Clone> Future for RecvFuture<'_, T> {
 
 impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
+        // Every parked receiver is woken by a send (I2): nothing to pass on, just leave.
         if self.ticket.is_some() {
-            // Every parked receiver is woken by a send (I2): nothing to pass on, just leave.
-            lock(&self.receiver.shared.state)
-                .waiters
-                .cancel(&mut self.ticket);
+            let mut state = lock(&self.receiver.shared.state);
+            state.waiters.cancel(&mut self.ticket);
         }
     }
 }
@@ -355,7 +352,7 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("broadcast::Sender").finish_non_exhaustive()
+        f.write_str("broadcast::Sender { .. }")
     }
 }
 
