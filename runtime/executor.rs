@@ -288,7 +288,8 @@ impl Shared {
         make: impl FnOnce(Header) -> Arc<S>,
     ) -> Arc<S> {
         self.live.fetch_add(1, Ordering::Relaxed);
-        let meta = TaskMeta::new(name, site, kind, self.poll_timing, group_owner);
+        let traced = self.tracer.is_some();
+        let meta = TaskMeta::new(name, site, kind, self.poll_timing, traced, group_owner);
         let task = make(Header::new(TaskId::next(), self.clone(), meta));
         self.registry_insert(task.clone());
         if let Some(tracer) = self.tracer() {
@@ -500,10 +501,6 @@ impl Schedule for Shared {
     #[inline]
     fn tracer(&self) -> Option<&Tracer> {
         Shared::tracer(self)
-    }
-
-    fn poll_timing(&self) -> bool {
-        self.poll_timing
     }
 }
 

@@ -350,7 +350,7 @@ impl<T: 'static> Future for JoinHandle<T> {
             header.register_joiner(cx.waker());
             // Re-check after registering: see `Header::register_joiner`.
             if !header.is_complete() {
-                if header.scheduler.tracer().is_some() {
+                if header.meta.traced() {
                     task_meta::note_task(self.id); // For the trace (task_meta I3).
                 }
                 return Poll::Pending;

@@ -57,12 +57,13 @@ impl PollProbe {
     #[inline]
     pub(crate) fn start(header: &Header) -> PollProbe {
         let poll = header.meta.count_poll();
-        let scheduler = &header.scheduler;
-        if let Some(tracer) = scheduler.tracer() {
-            trace_start(tracer, header, poll);
+        if header.meta.traced() {
+            if let Some(tracer) = header.scheduler.tracer() {
+                trace_start(tracer, header, poll);
+            }
         }
         PollProbe {
-            started: scheduler.poll_timing().then(Instant::now),
+            started: header.meta.timed().then(Instant::now),
         }
     }
 
@@ -74,8 +75,10 @@ impl PollProbe {
         if let Some(took) = took {
             meta.add_poll_time(took);
         }
-        if let Some(tracer) = header.scheduler.tracer() {
-            trace_end(tracer, header, outcome, took);
+        if header.meta.traced() {
+            if let Some(tracer) = header.scheduler.tracer() {
+                trace_end(tracer, header, outcome, took);
+            }
         }
     }
 }
@@ -119,7 +122,7 @@ fn trace_end(tracer: &Tracer, header: &Header, outcome: PollOutcome, took: Optio
 /// joiner woken by completion is still woken "by" this task, so this comes after that).
 #[inline]
 pub(crate) fn run_ended(header: &Header) {
-    if header.scheduler.tracer().is_some() {
+    if header.meta.traced() {
         trace::set_polling(None);
     }
 }

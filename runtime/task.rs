@@ -105,10 +105,9 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn release(&self, header: &Header);
     /// The task is complete: one live task fewer.
     fn task_finished(&self);
-    /// The tracer, while tracing is on (the glass box reaches the task through here).
+    /// The tracer, while tracing is on (the glass box reaches the task through here; the
+    /// task asks only when its `TaskMeta` says the runtime traces).
     fn tracer(&self) -> Option<&Tracer>;
-    /// `true` if every poll is timed (`Builder::poll_timing`).
-    fn poll_timing(&self) -> bool;
 }
 
 /// Something a worker can run: the type-erased face of a task that the run queues hold.
@@ -303,8 +302,10 @@ impl Header {
     #[inline]
     pub(crate) fn wake_up_traced(&self) -> bool {
         let must_push = self.wake_up();
-        if let Some(tracer) = self.scheduler.tracer() {
-            self.trace_wake(tracer, must_push);
+        if self.meta.traced() {
+            if let Some(tracer) = self.scheduler.tracer() {
+                self.trace_wake(tracer, must_push);
+            }
         }
         must_push
     }

@@ -77,9 +77,6 @@ impl Schedule for Queue {
     fn tracer(&self) -> Option<&Tracer> {
         None
     }
-    fn poll_timing(&self) -> bool {
-        false
-    }
 }
 
 /// Spawns `future` on `queue`, as `spawn` does: created `SCHEDULED`, pushed once.
@@ -89,7 +86,14 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let meta = TaskMeta::new(None, Location::caller(), TaskKind::Async, false, None);
+    let meta = TaskMeta::new(
+        None,
+        Location::caller(),
+        TaskKind::Async,
+        false,
+        false,
+        None,
+    );
     let task = TaskCell::new(Header::new(TaskId::next(), queue.clone(), meta), future);
     queue.push(task.clone());
     JoinHandle::new(task)

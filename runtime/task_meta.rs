@@ -56,6 +56,12 @@ pub(crate) struct TaskMeta {
     polls: AtomicU32,
     /// Async, local or blocking.
     kind: TaskKind,
+    /// Whether the runtime traces. Copied here at spawn (it never changes), so the per-poll
+    /// and per-wake checks read a field of the task instead of calling its scheduler: the
+    /// scheduler is behind a `dyn Schedule`, and that call cost the ping-pong 7%.
+    traced: bool,
+    /// Whether polls are timed (`Builder::poll_timing`, or tracing); copied for the same reason.
+    timed: bool,
 }
 
 /// The rarer parts of a [`TaskMeta`].
@@ -150,6 +156,7 @@ impl TaskMeta {
         spawned_at: &'static Location<'static>,
         kind: TaskKind,
         timed: bool,
+        traced: bool,
         group_owner: Option<TaskId>,
     ) -> TaskMeta {
         // The rare parts live behind one optional box, so a plain task stays small (task.rs's
@@ -167,7 +174,21 @@ impl TaskMeta {
             extra,
             polls: AtomicU32::new(0),
             kind,
+            traced,
+            timed,
         }
+    }
+
+    /// `true` if the runtime traces (then `Schedule::tracer` returns the tracer).
+    #[inline]
+    pub(crate) fn traced(&self) -> bool {
+        self.traced
+    }
+
+    /// `true` if this task's polls are timed.
+    #[inline]
+    pub(crate) fn timed(&self) -> bool {
+        self.timed
     }
 
     /// The task's name, if it has one.
@@ -257,6 +278,7 @@ mod tests {
             Location::caller(),
             TaskKind::Async,
             true,
+            false,
             None,
         );
         assert_eq!(meta.count_poll(), 1);
@@ -268,7 +290,14 @@ mod tests {
         assert_eq!(counters.busy, Some(Duration::from_micros(7)));
         assert_eq!(counters.longest, Some(Duration::from_micros(5)));
         assert_eq!(meta.counters(false).busy, None);
-        let plain = TaskMeta::new(None, Location::caller(), TaskKind::Async, false, None);
+        let plain = TaskMeta::new(
+            None,
+            Location::caller(),
+            TaskKind::Async,
+            false,
+            false,
+            None,
+        );
         assert_eq!(
             std::mem::size_of_val(&plain),
             24,
