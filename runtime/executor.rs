@@ -473,7 +473,6 @@ impl Shared {
     }
 }
 
-/// Traces a spawn: `task 5 "name" spawned at src/main.rs:10:5`. Out of line: tracing is rare.
 /// The executor answers what a task needs from its runtime (the task module defines the
 /// interface; it never names `Shared`).
 impl Schedule for Shared {
@@ -504,6 +503,7 @@ impl Schedule for Shared {
     }
 }
 
+/// Traces a spawn: `task 5 "name" spawned at src/main.rs:10:5`. Out of line: tracing is rare.
 #[cold]
 fn trace_spawn(tracer: &Tracer, header: &Header) {
     let who = header.meta.describe(header.id);
