@@ -28,7 +28,6 @@ use std::task::{Poll, Waker};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Mutex;
 
-use super::dump::TaskKind;
 use super::join::{JoinHandle, TaskId};
 use super::task::{Header, Runnable, Schedule, TaskCell};
 use super::task_meta::TaskMeta;
@@ -86,14 +85,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let meta = TaskMeta::new(
-        None,
-        Location::caller(),
-        TaskKind::Async,
-        false,
-        false,
-        None,
-    );
+    let meta = TaskMeta::plain(Location::caller());
     let task = TaskCell::new(Header::new(TaskId::next(), queue.clone(), meta), future);
     queue.push(task.clone());
     JoinHandle::new(task)

@@ -191,6 +191,13 @@ impl TaskMeta {
         self.timed
     }
 
+    /// The description of an unnamed, untimed, untraced async task spawned at `spawned_at`:
+    /// what the tests that build tasks by hand need.
+    #[cfg(test)]
+    pub(crate) fn plain(spawned_at: &'static Location<'static>) -> TaskMeta {
+        TaskMeta::new(None, spawned_at, TaskKind::Async, false, false, None)
+    }
+
     /// The task's name, if it has one.
     pub(crate) fn name(&self) -> Option<&str> {
         self.extra.as_ref().and_then(|extra| extra.name.as_deref())
@@ -290,14 +297,7 @@ mod tests {
         assert_eq!(counters.busy, Some(Duration::from_micros(7)));
         assert_eq!(counters.longest, Some(Duration::from_micros(5)));
         assert_eq!(meta.counters(false).busy, None);
-        let plain = TaskMeta::new(
-            None,
-            Location::caller(),
-            TaskKind::Async,
-            false,
-            false,
-            None,
-        );
+        let plain = TaskMeta::plain(Location::caller());
         assert_eq!(
             std::mem::size_of_val(&plain),
             24,
