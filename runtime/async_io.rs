@@ -34,9 +34,11 @@ use std::task::{Context, Poll};
 
 use futures_lite::future::poll_fn;
 
-use super::context;
 use super::coop;
-use super::reactor::{Direction, Reactor, Source};
+use super::direction::Direction;
+use super::hooks::Event;
+use super::reactor::{Reactor, Source};
+use super::scheduler::context;
 
 /// A non-blocking I/O object registered with the reactor.
 ///
@@ -315,13 +317,8 @@ impl<T: AsFd> Async<T> {
         let read = self.poll_io(cx, Direction::Read, |io| op(io, buf));
         if let Poll::Ready(Ok(bytes)) = read {
             coop::charge_bytes(bytes);
-            if let Some(tracer) = self.reactor.tracer() {
-                let fd = self.source.fd();
-                match bytes {
-                    0 => tracer.event(format_args!("fd {fd}: read 0 bytes (end of stream)")),
-                    _ => tracer.event(format_args!("fd {fd}: read {bytes} bytes")),
-                }
-            }
+            let fd = self.source.fd();
+            self.reactor.report(|| Event::Read { fd, bytes });
         }
         read
     }
@@ -363,10 +360,8 @@ impl<T: AsFd> Async<T> {
         let written = self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len);
         if let Poll::Ready(Ok(bytes)) = written {
             coop::charge_bytes(bytes);
-            if let Some(tracer) = self.reactor.tracer() {
-                let fd = self.source.fd();
-                tracer.event(format_args!("fd {fd}: wrote {bytes} of {len} bytes"));
-            }
+            let fd = self.source.fd();
+            self.reactor.report(|| Event::Wrote { fd, bytes, len });
         }
         written
     }
@@ -408,17 +403,8 @@ impl<T: AsFd> Async<T> {
             match op(io) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.source.clear_readiness(direction, tick);
-                    if let Some(tracer) = self.reactor.tracer() {
-                        let fd = self.source.fd();
-                        let attempt = match direction {
-                            Direction::Read => "read",
-                            Direction::Write => "write",
-                        };
-                        tracer.event(format_args!(
-                            "fd {fd}: {attempt} would block (EAGAIN): forget readiness, wait for \
-                             epoll"
-                        ));
-                    }
+                    let fd = self.source.fd();
+                    self.reactor.report(|| Event::WouldBlock { fd, direction });
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Ok(value) => {

@@ -3,7 +3,7 @@
 //!
 //! Where it sits in the flow: before it. `build()` creates what the flow runs on — the reactor,
 //! the worker threads, the blocking pool, the monitor thread — and hands back a [`Runtime`]
-//! (`block_on.rs`), whose `block_on` is where the first future enters:
+//! (`runtime.rs`), whose `block_on` is where the first future enters:
 //!
 //! ```text
 //! [Builder::build] → Runtime → block_on(main) → spawn → run queue → poll → …
@@ -18,16 +18,16 @@ use std::io;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use super::block_on::Runtime;
-use super::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE};
-use super::context;
-use super::executor::Shared;
-use super::local;
-use super::monitor::{Monitor, MonitorConfig, DEFAULT_WATCHDOG, WATCHDOG_ENV};
+use super::hooks::{Event, Hooks};
+use super::observe::{
+    self, GlassBox, Monitor, MonitorConfig, ShutdownReport, DEFAULT_WATCHDOG, WATCHDOG_ENV,
+};
 use super::reactor::Reactor;
-use super::shutdown::ShutdownReport;
-use super::trace::{self, Tracer};
-use super::worker::Worker;
+use super::runtime::Runtime;
+use super::scheduler::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE};
+use super::scheduler::worker::Worker;
+use super::scheduler::{context, Scheduler};
+use super::task;
 
 /// The environment variable that sets the default number of workers (like tokio's
 /// `TOKIO_WORKER_THREADS`): `SPROUT_WORKERS=1` makes any sprout program single-threaded.
@@ -274,18 +274,20 @@ impl Builder {
             Some(report) => report,
             None => ShutdownReport::from_environment()?,
         };
-        let tracing = self.trace.unwrap_or_else(trace::requested_by_environment);
+        let tracing = self
+            .trace
+            .unwrap_or_else(observe::trace_requested_by_environment);
         let epoch = Instant::now();
-        let shared = Arc::new(Shared::new(
+        // The one place the glass box is wired in: the engine only sees `dyn Hooks`.
+        let glass_box = GlassBox::new(epoch, tracing, self.poll_timing);
+        let hooks = glass_box.map(|glass_box| Arc::new(glass_box) as Arc<dyn Hooks>);
+        let shared = Arc::new(Scheduler::new(
             workers,
-            Reactor::new(tracing.then(|| Tracer::new(epoch)))?,
+            Reactor::new(hooks)?,
             BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive),
             epoch,
-            self.poll_timing || tracing,
         ));
-        if let Some(tracer) = shared.tracer() {
-            tracer.event(format_args!("runtime started with {workers} worker(s)"));
-        }
+        shared.report(|| Event::RuntimeStarted { workers });
         let (exited, workers_exited) = mpsc::channel();
         let mut runtime = Runtime {
             shared,
@@ -306,7 +308,7 @@ impl Builder {
                     let _exited = exited;
                     let _runtime = context::enter(shared.clone(), Some(index));
                     Worker::new(shared, index).run_until_shutdown();
-                    local::drop_all_on_this_thread();
+                    task::drop_all_on_this_thread();
                 })?;
             runtime.threads.push(thread);
         }

@@ -44,50 +44,37 @@
 
 mod async_io;
 mod block_on;
-mod blocking;
 mod builder;
-mod context;
 mod coop;
-mod defer;
-mod dump;
-mod executor;
-mod join;
-mod lifo;
-mod local;
+mod direction;
+mod hooks;
 mod lock;
-mod monitor;
-mod park;
-mod poll;
-mod probe;
+mod observe;
 mod reactor;
-mod shutdown;
+#[allow(clippy::module_inception)]
+mod runtime;
+mod scheduler;
 mod slab;
 mod task;
 mod task_builder;
 mod task_group;
-#[cfg(all(test, loom))]
-mod task_loom;
-mod task_meta;
 mod time;
-mod timer;
-mod trace;
-mod worker;
 
 pub mod sync;
 
 pub use async_io::Async;
-pub use block_on::{run, stats, Runtime, RuntimeStats};
-pub use blocking::spawn_blocking;
+pub use block_on::run;
 pub use builder::{Builder, WORKERS_ENV};
-pub use context::expect_runtime;
 pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
-pub use dump::{dump, RuntimeDump, SourceDump, TaskDump, TaskKind, TaskState, WaitingOn};
-pub use executor::spawn;
-pub use join::{join_all, JoinError, JoinHandle, TaskId};
-pub use local::spawn_local;
-pub use monitor::WATCHDOG_ENV;
-pub use shutdown::{ShutdownReport, SHUTDOWN_REPORT_ENV};
+pub use observe::{
+    dump, RuntimeDump, ShutdownReport, SourceDump, TaskDump, WaitingOn, SHUTDOWN_REPORT_ENV,
+    TRACE_ENV, WATCHDOG_ENV,
+};
+pub use runtime::{stats, Runtime, RuntimeStats};
+pub use scheduler::blocking::spawn_blocking;
+pub use scheduler::context::expect_runtime;
+pub use scheduler::spawn::{spawn, spawn_local};
+pub use task::{join_all, JoinError, JoinHandle, TaskId, TaskKind, TaskState};
 pub use task_builder::TaskBuilder;
 pub use task_group::TaskGroup;
 pub use time::{interval, sleep, sleep_until, timeout, Elapsed, Interval, Sleep, Timeout};
-pub use trace::TRACE_ENV;

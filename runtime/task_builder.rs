@@ -16,12 +16,11 @@
 use std::future::Future;
 use std::panic::Location;
 
-use super::block_on::Runtime;
-use super::blocking::spawn_blocking_named;
-use super::context;
-use super::executor::spawn_on;
-use super::join::JoinHandle;
-use super::local::spawn_local_named;
+use super::runtime::Runtime;
+use super::scheduler::blocking::spawn_blocking_named;
+use super::scheduler::context;
+use super::scheduler::spawn::{spawn_local_named, spawn_on};
+use super::task::JoinHandle;
 
 /// Spawns tasks with a name (gevent's `greenlet.name`).
 ///
@@ -87,7 +86,7 @@ impl TaskBuilder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let shared = context::expect_shared("sprout::TaskBuilder::spawn");
+        let shared = context::expect_scheduler("sprout::TaskBuilder::spawn");
         spawn_on(&shared, self.name, Location::caller(), None, future)
     }
 

@@ -26,10 +26,10 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 
-use super::context;
-use super::executor::spawn_on;
-use super::join::{JoinError, JoinHandle, TaskId};
+use super::scheduler::spawn::spawn_on;
+use super::scheduler::{context, current_task};
 use super::sync::{unbounded, Receiver, Sender};
+use super::task::{JoinError, JoinHandle, TaskId};
 
 /// A set of tasks with the same output type: spawn into it, take results with
 /// [`join_next`](Self::join_next) as tasks finish, and cancel them all with
@@ -96,7 +96,7 @@ impl<T: Send + 'static> TaskGroup<T> {
             next_key: 0,
             ended,
             ended_keys,
-            owner: context::shared().and_then(|shared| shared.current_task()),
+            owner: context::scheduler().and_then(|shared| current_task(&shared)),
         }
     }
 
@@ -118,7 +118,7 @@ impl<T: Send + 'static> TaskGroup<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        let shared = context::expect_shared("sprout::runtime::TaskGroup::spawn");
+        let shared = context::expect_scheduler("sprout::runtime::TaskGroup::spawn");
         let key = self.next_key;
         self.next_key += 1;
         let guard = EndGuard {

@@ -28,10 +28,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::context;
-use super::reactor::Reactor;
-use super::task_meta;
-use super::timer::TimerKey;
+use super::hooks::Event;
+use super::reactor::{Reactor, TimerKey};
+use super::scheduler::context;
 
 /// Waits until `duration` has passed. The deadline is fixed when `sleep` is called.
 ///
@@ -180,7 +179,8 @@ impl Future for Sleep {
                 registration.waker = cx.waker().clone();
             }
             None => {
-                let Some(reactor) = context::shared().map(|shared| shared.reactor.clone()) else {
+                let Some(reactor) = context::scheduler().map(|shared| shared.reactor.clone())
+                else {
                     panic!(
                         "a sprout::sleep created at {} was polled outside of a sprout runtime: \
                          await it inside `sprout::run`, `Runtime::block_on`, or a task spawned \
@@ -197,9 +197,10 @@ impl Future for Sleep {
             }
         }
         if let Some(registration) = &self.registration {
-            if registration.reactor.tracer().is_some() {
-                task_meta::note_deadline(deadline); // For the trace (task_meta I3).
-            }
+            // For the trace's wait record (hooks I1).
+            registration
+                .reactor
+                .report(|| Event::ParkedOnTimer(deadline));
         }
         Poll::Pending
     }

@@ -17,8 +17,8 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
+use crate::runtime::lock::lock;
 
 /// A boolean flag with a wait: `set` wakes every waiter; `clear` resets it.
 ///

@@ -18,9 +18,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::super::lock::lock;
 use super::channel::{RecvError, TryRecvError};
 use super::wait_list::wake_all;
+use crate::runtime::lock::lock;
 
 /// Creates a one-value channel: the sender sends once (without waiting), the receiver awaits.
 ///

@@ -22,8 +22,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
+use crate::runtime::lock::lock;
 
 /// A counting semaphore.
 ///

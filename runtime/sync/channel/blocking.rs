@@ -19,8 +19,8 @@
 //!
 //! Read next: `../broadcast.rs`.
 
-use super::super::super::context;
 use super::{Receiver, RecvError, SendError, Sender};
+use crate::runtime::scheduler::context;
 
 impl<T> Sender<T> {
     /// Sends `value`, blocking the thread while a bounded channel is full. For plain threads

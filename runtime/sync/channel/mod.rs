@@ -30,8 +30,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::super::lock::lock;
 use super::wait_list::{wake_all, Ticket, WaitList};
+use crate::runtime::lock::lock;
 
 pub use errors::{RecvError, SendError, TryRecvError, TrySendError};
 pub use waiting::{RecvFuture, SendFuture};

@@ -20,13 +20,13 @@
 //!   the parker sleeps makes it return at once; the condvar is notified under its mutex, so a
 //!   parker between its check and its wait cannot miss it; the poller's notify is sticky.
 //!
-//! Read next: `worker.rs`, which calls `park`.
+//! Read next: `scheduler/defer.rs`.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use super::lock::lock;
-use super::reactor::Reactor;
+use crate::runtime::lock::lock;
+use crate::runtime::reactor::Reactor;
 
 /// One worker's alarm clock.
 pub(crate) struct Parker {

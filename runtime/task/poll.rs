@@ -6,10 +6,10 @@
 //! spawn → run queue → [poll: budget scope + catch_unwind] → Pending → waker parked in reactor → epoll event → wake → run queue
 //! ```
 //!
-//! A spawned task (`task.rs`), a `spawn_local` task (`local.rs`) and the `block_on` future
-//! (`block_on.rs`) are all polled through [`poll_guarded`], and the two kinds of task also share
-//! what happens after a `Pending` ([`Header::poll_once`] and [`Header::after_pending`] in
-//! `task.rs`). So a rule about polling is written once and holds for all of them. (Three copies
+//! A spawned task (`task/cell.rs`), a `spawn_local` task (`task/local.rs`) and the `block_on`
+//! future (`block_on.rs`) are all polled through [`poll_guarded`], and the two kinds of task also
+//! share what happens around it ([`Header::poll_once`] and [`Header::after_pending`] in
+//! `task/mod.rs`). So a rule about polling is written once and holds for all of them. (Three copies
 //! of this loop had drifted apart before: a `spawn_local` task that yielded went straight back to
 //! its queue instead of the deferred list, and could hold its worker for up to 61 polls while
 //! a socket it had made readable waited — `tests/executor_fairness.rs`.)
@@ -21,16 +21,16 @@
 //!   the caller decides what it means (a `JoinError` for a task, a re-raised panic for
 //!   `block_on`).
 //!
-//! [`Header::poll_once`]: super::task::Header::poll_once
-//! [`Header::after_pending`]: super::task::Header::after_pending
+//! [`Header::poll_once`]: super::Header::poll_once
+//! [`Header::after_pending`]: super::Header::after_pending
 //!
-//! Read next: `task.rs`, whose `run` is the main user.
+//! Read next: `task/cell.rs`, whose `run` is the main user.
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
 
-use super::coop::BudgetScope;
+use crate::runtime::coop::BudgetScope;
 
 /// What a poll came to: the future's answer, or the payload of its panic (I2).
 pub(crate) type Polled<T> = Result<Poll<T>, Box<dyn Any + Send>>;
@@ -45,4 +45,26 @@ pub(crate) fn poll_guarded<T>(
     let polled = catch_unwind(AssertUnwindSafe(|| poll(cx)));
     drop(budget);
     polled
+}
+
+/// How a poll ended, as reported to whoever watches (`TaskEvent::PollEnded`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PollOutcome {
+    /// The future returned `Pending`.
+    Pending,
+    /// The future returned `Ready`: the task is done.
+    Ready,
+    /// The future panicked.
+    Panicked,
+}
+
+impl PollOutcome {
+    /// The outcome of a poll run through [`poll_guarded`].
+    pub(crate) fn of<T>(polled: &Polled<T>) -> PollOutcome {
+        match polled {
+            Ok(Poll::Pending) => PollOutcome::Pending,
+            Ok(Poll::Ready(_)) => PollOutcome::Ready,
+            Err(_) => PollOutcome::Panicked,
+        }
+    }
 }

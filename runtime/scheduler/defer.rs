@@ -22,11 +22,11 @@
 //!   maintenance interval.
 //! - I3: the list is emptied when its worker stops, like the LIFO slot.
 //!
-//! Read next: `worker.rs`.
+//! Read next: `scheduler/lifo.rs`.
 
 use std::cell::RefCell;
 
-use super::task::Runnable;
+use crate::runtime::task::Runnable;
 
 thread_local! {
     /// This worker thread's deferred tasks, in the order they yielded (I1).

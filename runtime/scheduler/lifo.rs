@@ -17,15 +17,15 @@
 //!   `RefCell` suffices. A thread is a worker of at most one runtime at a time.
 //! - I2: a worker runs at most [`MAX_LIFO_RUNS`] slot tasks in a row; then the slot's task goes
 //!   to the back of the local queue, so two tasks waking each other cannot starve the queue.
-//! - I3: a task that woke *itself* never goes into the slot (`Shared::schedule_back`).
+//! - I3: a task that woke *itself* never goes into the slot (`Scheduler::schedule_back`).
 //! - I4: the slot is emptied when its worker stops (background worker exit, or `block_on`
 //!   returning), so no task is stranded in it.
 //!
-//! Read next: `worker.rs`.
+//! Read next: `scheduler/context.rs`.
 
 use std::cell::RefCell;
 
-use super::task::Runnable;
+use crate::runtime::task::Runnable;
 
 /// Slot tasks a worker runs in a row before it turns to its queue (I2); tokio uses 3 as well.
 pub(crate) const MAX_LIFO_RUNS: u32 = 3;

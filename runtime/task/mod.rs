@@ -40,17 +40,30 @@
 //!   leaves it on completion; so the registry lists every live task (for the dump, the watchdog
 //!   and shutdown), whatever queue or waker list holds it.
 //!
-//! Read next: `join.rs` (the handle side), then `executor.rs` (the run queues).
+//! Read next: `task/cell.rs` (the future beside this header), `task/join.rs` (the handle side),
+//! then `scheduler/mod.rs` (the run queues).
 
-use std::any::Any;
-use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
+mod cell;
+mod id;
+mod join;
+pub(crate) mod local;
+#[cfg(all(test, loom))]
+mod loom_model;
+mod meta;
+mod poll;
+
+pub(crate) use cell::{drop_caught, panic_message, report_detached_panic, TaskCell};
+pub use id::{TaskId, TaskKind, TaskState};
+pub use join::{join_all, JoinError, JoinHandle};
+pub(crate) use local::drop_all_on_this_thread;
+pub(crate) use meta::TaskMeta;
+pub(crate) use poll::{poll_guarded, PollOutcome, Polled};
+
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 // The state word and the task's two locks come from loom when the crate is built for model
-// checking (`RUSTFLAGS="--cfg loom"`, see `loom_model` below), so the checker explores every
+// checking (`RUSTFLAGS="--cfg loom"`, see `task/loom.rs`), so the checker explores every
 // interleaving of this very code; from std otherwise.
 #[cfg(loom)]
 use loom::sync::{
@@ -62,14 +75,6 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Mutex, MutexGuard,
 };
-
-use super::dump::TaskState;
-use super::join::{JoinError, TaskId};
-use super::poll::{poll_guarded, Polled};
-use super::probe::{self, PollOutcome, PollProbe};
-use super::reactor::address;
-use super::task_meta::TaskMeta;
-use super::trace::{self, Tracer};
 
 // ANCHOR: state_flags
 /// The task is in a run queue, or was woken while running and will be re-queued.
@@ -105,9 +110,34 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn release(&self, header: &Header);
     /// The task is complete: one live task fewer.
     fn task_finished(&self);
-    /// The tracer, while tracing is on (the glass box reaches the task through here; the
-    /// task asks only when its `TaskMeta` says the runtime traces).
-    fn tracer(&self) -> Option<&Tracer>;
+    /// Reports an event of this task's life to whoever watches the runtime. Called only when
+    /// the task's `TaskMeta::observed` says someone does (hooks I1).
+    fn observe(&self, header: &Header, event: TaskEvent);
+}
+
+/// What a task reports about itself through [`Schedule::observe`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TaskEvent {
+    /// It was woken; `must_push` if this wake-up queues it (it was neither queued nor running).
+    Woken {
+        /// `true` if the waker pushes it onto a run queue.
+        must_push: bool,
+    },
+    /// A poll begins (the `poll`-th, counting from 1).
+    PollStarted {
+        /// The poll's number.
+        poll: u32,
+    },
+    /// That poll returned.
+    PollEnded(PollOutcome),
+    /// The worker is done with the task's turn, after whatever its poll's ending woke.
+    RunEnded,
+    /// `JoinHandle::cancel` was called.
+    CancelRequested,
+    /// A cancelled task's future is being dropped.
+    CancelledDropped,
+    /// The poll in progress on this thread awaits this task's `JoinHandle`.
+    Awaited,
 }
 
 /// Something a worker can run: the type-erased face of a task that the run queues hold.
@@ -284,7 +314,7 @@ impl Header {
     }
 
     /// Where the task is in its life, for the dump (a live task: not yet `COMPLETE`).
-    pub(crate) fn dump_state(&self) -> TaskState {
+    pub(crate) fn state(&self) -> TaskState {
         let state = self.state.load(Ordering::Acquire);
         if state & RUNNING != 0 {
             TaskState::Running
@@ -297,35 +327,26 @@ impl Header {
         }
     }
 
-    /// Records a wake-up (see [`wake_up`](Self::wake_up)) and traces it with its cause.
+    /// Records a wake-up (see [`wake_up`](Self::wake_up)) and reports it (hooks I1).
     /// Returns `true` if the caller must push the task onto a run queue.
     #[inline]
-    pub(crate) fn wake_up_traced(&self) -> bool {
+    pub(crate) fn wake_up_observed(&self) -> bool {
         let must_push = self.wake_up();
-        if self.meta.traced() {
-            if let Some(tracer) = self.scheduler.tracer() {
-                self.trace_wake(tracer, must_push);
-            }
-        }
+        self.observe(TaskEvent::Woken { must_push });
         must_push
     }
 
-    /// The trace line of a wake-up. Out of line: tracing is rare.
-    #[cold]
-    fn trace_wake(&self, tracer: &Tracer, must_push: bool) {
-        let who = self.meta.describe(self.id);
-        let cause = trace::wake_cause(self.id);
-        let next = if must_push {
-            ""
-        } else {
-            " (already queued or running: nothing to push)"
-        };
-        tracer.event(format_args!("{who} woken by {cause}{next}"));
+    /// Reports `event` if someone watches (one branch on a field of the task: hooks I1).
+    #[inline]
+    pub(crate) fn observe(&self, event: TaskEvent) {
+        if self.meta.observed() {
+            self.scheduler.observe(self, event);
+        }
     }
 
-    /// Polls this task's future once, through `poll`: counted and traced (the probe), with a
-    /// full budget and its panic caught (`poll.rs`). The one way a task is polled, spawned or
-    /// local.
+    // ANCHOR: poll_once
+    /// Polls this task's future once, through `poll`: counted, reported, with a full budget
+    /// and its panic caught (`poll.rs`). The one way a task is polled, spawned or local.
     #[inline]
     pub(crate) fn poll_once<T>(
         &self,
@@ -333,17 +354,19 @@ impl Header {
         poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
     ) -> Polled<T> {
         let mut cx = Context::from_waker(waker);
-        let probe = PollProbe::start(self);
+        let number = self.meta.count_poll();
+        self.observe(TaskEvent::PollStarted { poll: number });
         let polled = poll_guarded(&mut cx, poll);
-        probe.finish(self, PollOutcome::of(&polled));
+        self.observe(TaskEvent::PollEnded(PollOutcome::of(&polled)));
         polled
     }
+    // ANCHOR_END: poll_once
 
     /// After a poll of `task` (this header's task) that returned `Pending`: ends the run and, if
     /// the task woke itself during the poll, defers it until the reactor has been looked at
     /// (`defer.rs`, I3). Shared by every kind of task, so the fairness rule holds for all.
     pub(crate) fn after_pending(&self, task: Runnable) {
-        probe::run_ended(self);
+        self.observe(TaskEvent::RunEnded);
         if self.finish_pending() {
             // Woken during its own poll: not the LIFO slot (a `yield_now` loop would never let
             // anyone else run) but the deferred list.
@@ -379,250 +402,16 @@ impl Header {
     }
 }
 
+/// The address a waker points at: for a task's waker, the task itself (`Waker::from(Arc<T>)`
+/// keeps the `Arc`'s pointer as its data), which is how the dump matches wakers to tasks.
+pub(crate) fn address(waker: &Waker) -> usize {
+    waker.data() as usize
+}
+
 /// Locks one of the task's own mutexes (std's, or loom's under model checking), ignoring
 /// poisoning as `lock.rs` does: a future's panic is caught before it could leave a lock held.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Where a future is in its life.
-pub(crate) enum Stage<F: Future> {
-    /// Not finished: the future, pinned in its own allocation.
-    ///
-    /// Production note: tokio and async-task put the future in the same allocation as the
-    /// header and poll it through raw pointers. The extra `Box` here keeps the task free of
-    /// `unsafe`; docs/ and the benchmark note say what it costs.
-    Running(Pin<Box<F>>),
-    /// Finished: the output, or why there is none.
-    Finished(Result<F::Output, JoinError>),
-    /// The output was handed to the joiner, or dropped.
-    Consumed,
-}
-
-/// A spawned `Send` future together with its header: the allocation behind a task's `Arc`.
-pub(crate) struct TaskCell<F: Future> {
-    /// State, identity and joiner (see [`Header`]).
-    header: Header,
-    /// The future or its output. Locked only by the polling worker (I2), the joiner after
-    /// `COMPLETE`, and shutdown.
-    stage: Mutex<Stage<F>>,
-}
-
-impl<F> TaskCell<F>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    /// Wraps `future` as a new task; the caller registers it and pushes it onto a run queue.
-    pub(crate) fn new(header: Header, future: F) -> Arc<Self> {
-        Arc::new(TaskCell {
-            header,
-            stage: Mutex::new(Stage::Running(Box::pin(future))),
-        })
-    }
-
-    /// Stores the final result, completes the task, and drops the result if nobody will
-    /// collect it (I5), reporting a panic of a detached task the way gevent prints a traceback.
-    fn finish(&self, mut stage: MutexGuard<'_, Stage<F>>, result: Result<F::Output, JoinError>) {
-        *stage = Stage::Finished(result);
-        drop(stage);
-        self.header.scheduler.release(&self.header); // I6
-        if self.header.complete() {
-            let unclaimed = std::mem::replace(&mut *lock(&self.stage), Stage::Consumed);
-            match unclaimed {
-                Stage::Finished(Err(error)) => report_detached_panic(&error, &self.header.meta),
-                // Nobody will take the output: drop it here, where a panicking destructor must
-                // not unwind through the worker.
-                other => drop_caught(other),
-            }
-        }
-    }
-}
-
-impl<F> Schedulable for TaskCell<F>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
-    // ANCHOR: task_run
-    fn run(self: Arc<Self>) {
-        let action = self.header.start_run();
-        if action == RunAction::Skip {
-            return;
-        }
-        let mut stage = lock(&self.stage);
-        let Stage::Running(future) = &mut *stage else {
-            // Unreachable by I4: a task whose stage moved on is COMPLETE and was skipped above.
-            return;
-        };
-        if action == RunAction::Cancel {
-            trace_cancelled(&self.header);
-            let error = match drop_future(&mut stage) {
-                Some(payload) => JoinError::panic(self.header.id, payload),
-                None => JoinError::cancelled(self.header.id),
-            };
-            return self.finish(stage, Err(error));
-        }
-        let waker = Waker::from(self.clone());
-        let polled = self.header.poll_once(&waker, |cx| future.as_mut().poll(cx));
-        match polled {
-            Ok(Poll::Pending) => {
-                drop(stage);
-                let header = &self.header;
-                header.after_pending(self.clone());
-            }
-            Ok(Poll::Ready(output)) => {
-                // The future is dropped here, before its output is stored, and its destructor
-                // may panic: caught, like a panic in `poll`, and delivered as the task's
-                // `JoinError` (the output then goes too). Unwinding through the worker would
-                // take the worker down.
-                let result = match drop_future(&mut stage) {
-                    None => Ok(output),
-                    Some(payload) => {
-                        drop_caught(output);
-                        Err(JoinError::panic(self.header.id, payload))
-                    }
-                };
-                self.finish(stage, result);
-                probe::run_ended(&self.header);
-            }
-            Err(payload) => {
-                // The future may be in any state after a panic; drop it now (its destructors
-                // may panic too, which is also caught) and keep the first payload.
-                let _ = drop_future(&mut stage);
-                let error = JoinError::panic(self.header.id, payload);
-                self.finish(stage, Err(error));
-                probe::run_ended(&self.header);
-            }
-        }
-    }
-    // ANCHOR_END: task_run
-
-    fn schedule(self: Arc<Self>) {
-        let scheduler = self.header.scheduler.clone();
-        scheduler.schedule(self);
-    }
-
-    fn shut_down(&self) {
-        // A poll in progress holds the stage lock; that can only be a blocking job on a pool
-        // thread (workers are stopped first), which completes on its own.
-        let Ok(mut stage) = self.stage.try_lock() else {
-            return;
-        };
-        if let Stage::Running(_) = &*stage {
-            let _ = drop_future(&mut stage);
-            self.finish(stage, Err(JoinError::cancelled(self.header.id)));
-        }
-    }
-}
-
-impl<F> Joinable<F::Output> for TaskCell<F>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    fn header(&self) -> &Header {
-        &self.header
-    }
-
-    fn take_output(&self) -> Option<Result<F::Output, JoinError>> {
-        match std::mem::replace(&mut *lock(&self.stage), Stage::Consumed) {
-            Stage::Finished(result) => Some(result),
-            Stage::Running(_) | Stage::Consumed => None,
-        }
-    }
-
-    fn runnable(self: Arc<Self>) -> Runnable {
-        self
-    }
-}
-
-impl<F> Wake for TaskCell<F>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    fn wake(self: Arc<Self>) {
-        if self.header.wake_up_traced() {
-            self.schedule();
-        }
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if self.header.wake_up_traced() {
-            self.clone().schedule();
-        }
-    }
-}
-
-/// Drops the future held in `stage` (leaving `Consumed`), catching a panic from its destructors.
-/// Returns that panic's payload, if there was one.
-fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Box<dyn Any + Send>> {
-    let future = std::mem::replace(stage, Stage::Consumed);
-    catch_unwind(AssertUnwindSafe(move || drop(future))).err()
-}
-
-/// Drops `value`, catching a panic from its destructor: on a worker, user destructors must not
-/// unwind through the runtime. The panic has been reported by the panic hook already.
-pub(crate) fn drop_caught<T>(value: T) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
-}
-
-/// Prints a line on stderr for a detached task that panicked; nobody else will see the error.
-pub(crate) fn report_detached_panic(error: &JoinError, meta: &TaskMeta) {
-    if error.is_panic() {
-        let name = meta
-            .name()
-            .map_or_else(String::new, |name| format!(" {name:?}"));
-        eprintln!(
-            "sprout: detached {error} (task{name}, spawned at {})",
-            meta.spawned_at()
-        );
-    }
-}
-
-/// Traces that a cancelled task's future is being dropped.
-pub(crate) fn trace_cancelled(header: &Header) {
-    if let Some(tracer) = header.scheduler.tracer() {
-        let who = header.meta.describe(header.id);
-        tracer.event(format_args!("{who} dropped: it was cancelled"));
-    }
-}
-
-/// The message inside a panic payload, when it is a string (as `panic!` makes it).
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(text) = payload.downcast_ref::<&'static str>() {
-        text
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text
-    } else {
-        "a non-string panic payload"
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A trivial task's allocation (the `Arc`'s two counts plus the cell) stays within 136
-    /// bytes, the largest request glibc serves from its fast bins. Crossing it (by 40 bytes of
-    /// instrumentation) made spawn-and-join of a million tasks 0.7x as fast: freed chunks went
-    /// through the slower unsorted bins. See task_meta's module doc.
-    #[test]
-    #[cfg(target_pointer_width = "64")]
-    fn a_trivial_task_fits_in_a_fast_bin() {
-        let arc_counts = 2 * std::mem::size_of::<usize>();
-        let cell = std::mem::size_of::<TaskCell<std::future::Ready<u64>>>();
-        assert!(
-            arc_counts + cell <= 136,
-            "a trivial task takes {} bytes",
-            arc_counts + cell
-        );
-    }
 }

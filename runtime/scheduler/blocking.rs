@@ -18,7 +18,7 @@
 //!   wake-up nor `cancel` can push it onto a worker's run queue (task I1); `cancel` before it
 //!   starts makes the pool thread drop the closure unrun.
 //!
-//! Read next: `sync/mod.rs`.
+//! Read next: `reactor/mod.rs`, or the primitives tasks wait on: `sync/mod.rs`.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -28,13 +28,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::context;
-use super::coop;
-use super::dump::TaskKind;
-use super::executor::Shared;
-use super::join::JoinHandle;
-use super::lock::lock;
-use super::task::{Runnable, TaskCell};
+use super::spawn::new_task;
+use super::{context, Scheduler};
+use crate::runtime::coop;
+use crate::runtime::lock::lock;
+use crate::runtime::task::{JoinHandle, Runnable, TaskCell, TaskKind};
 
 /// How long an idle pool thread waits for a job before it exits, by default.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -84,7 +82,7 @@ impl BlockingPool {
     }
 
     /// Queues `job`, waking an idle thread or starting a new one.
-    pub(crate) fn submit(&self, shared: &Arc<Shared>, job: Runnable) {
+    pub(crate) fn submit(&self, shared: &Arc<Scheduler>, job: Runnable) {
         let mut state = lock(&self.state);
         // The runtime's flag is set first; the pool's own only once the tasks are dropped, and
         // a job submitted in between (by a destructor) must not start either.
@@ -120,7 +118,7 @@ impl BlockingPool {
     }
 
     /// The loop of one pool thread.
-    fn thread_main(&self, shared: &Arc<Shared>) {
+    fn thread_main(&self, shared: &Arc<Scheduler>) {
         let _runtime = context::enter(shared.clone(), None);
         let mut state = lock(&self.state);
         loop {
@@ -245,8 +243,8 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    let shared = context::expect_shared("sprout::spawn_blocking");
-    let task = shared.new_task(name, site, TaskKind::Blocking, None, |header| {
+    let shared = context::expect_scheduler("sprout::spawn_blocking");
+    let task = new_task(&shared, name, site, TaskKind::Blocking, None, |header| {
         TaskCell::new(header, BlockingJob(Some(f)))
     });
     shared.blocking.submit(&shared, task.clone());

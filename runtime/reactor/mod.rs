@@ -12,9 +12,8 @@
 //! direction. A task that wants to read tries the read first; only on `WouldBlock` does it clear
 //! the readiness and park its waker (`async_io.rs`). So a busy socket costs no epoll syscalls.
 //!
-//! The readiness word holds two flags (readable, writable) and, above them, a **tick** that
-//! counts events. Clearing readiness names the tick it saw: if an event arrived after the failed
-//! read, the tick has moved on and the clear is ignored, so that event is not lost (I2).
+//! The readiness word and the wakers of one source live in `reactor/source.rs`; the timer queue
+//! in `reactor/timer_queue.rs`.
 //!
 //! One idle worker at a time *drives* the reactor: it holds the [`Driver`] lock, blocks in
 //! `epoll_wait` until an event, a timer deadline or a notify, then dispatches what it got.
@@ -34,154 +33,28 @@
 //!   (`is_closed`), so an operation that would wait forever fails instead — whether it parked
 //!   before the sweep (it is woken and checks) or after (the flag is already set).
 //!
-//! Read next: `async_io.rs` (how `Async<T>` uses a source), `timer.rs`.
+//! Read next: `reactor/source.rs`, then `async_io.rs` (how `Async<T>` uses a source).
+
+mod source;
+mod timer_queue;
+
+pub(crate) use source::Source;
+pub(crate) use timer_queue::TimerKey;
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use polling::{Event, Events, PollMode, Poller};
+use polling::{Event as PollEvent, Events, PollMode, Poller};
 
-use super::dump::{SourceDump, WaitingOn};
-use super::lock::lock;
-use super::slab::Slab;
-use super::task_meta;
-use super::timer::{TimerKey, TimerQueue};
-use super::trace::{self, human, Tracer, WakeCause};
-
-/// Readiness flag: the fd was readable at the last event.
-const READABLE: usize = 1 << 0;
-/// Readiness flag: the fd was writable at the last event.
-const WRITABLE: usize = 1 << 1;
-/// One step of the tick counter that sits above the two flags.
-const TICK: usize = 1 << 2;
-
-/// A direction of I/O on a source.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Direction {
-    /// Reading, accepting, receiving.
-    Read,
-    /// Writing, connecting, sending.
-    Write,
-}
-
-impl Direction {
-    /// This direction's flag in the readiness word.
-    fn flag(self) -> usize {
-        match self {
-            Direction::Read => READABLE,
-            Direction::Write => WRITABLE,
-        }
-    }
-
-    /// "readable" or "writable", for trace lines and reports.
-    pub(crate) fn adjective(self) -> &'static str {
-        match self {
-            Direction::Read => "readable",
-            Direction::Write => "writable",
-        }
-    }
-
-    /// This direction's index in [`Source::wakers`].
-    fn index(self) -> usize {
-        match self {
-            Direction::Read => 0,
-            Direction::Write => 1,
-        }
-    }
-}
-
-/// One registered file descriptor.
-pub(crate) struct Source {
-    /// The key the poller reports in events for this fd (its slot in `Reactor::sources`).
-    key: usize,
-    /// The fd itself, for the trace and the dump.
-    fd: RawFd,
-    /// Whether the runtime traces: then a poll that parks here notes it (task_meta I3).
-    tracing: bool,
-    /// Flags and tick (see the module doc). Written by `dispatch` and `clear_readiness`.
-    readiness: AtomicUsize,
-    /// Wakers parked per direction (`[read, write]`). A `Vec` because two tasks may wait on one
-    /// direction (two `readable()` calls); duplicates of the same task are skipped.
-    wakers: Mutex<[Vec<Waker>; 2]>,
-}
-
-impl Source {
-    /// `Ready(tick)` if the source is ready in `direction` (as of event `tick`), else parks the
-    /// task's waker and returns `Pending` (I3).
-    // ANCHOR: poll_ready
-    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<usize> {
-        let word = self.readiness.load(Ordering::Acquire);
-        if word & direction.flag() != 0 {
-            return Poll::Ready(word / TICK);
-        }
-        let mut wakers = lock(&self.wakers);
-        let parked = &mut wakers[direction.index()];
-        if !parked.iter().any(|w| w.will_wake(cx.waker())) {
-            parked.push(cx.waker().clone());
-        }
-        // Re-check under the lock: an event between the first load and the push set the flag
-        // before taking the lock, so we see it here (I3).
-        let word = self.readiness.load(Ordering::Acquire);
-        if word & direction.flag() != 0 {
-            Poll::Ready(word / TICK)
-        } else {
-            if self.tracing {
-                task_meta::note_fd(self.fd, direction);
-            }
-            Poll::Pending
-        }
-    }
-    // ANCHOR_END: poll_ready
-
-    /// Forgets readiness in `direction`, unless an event arrived since `tick` (I2). Called after
-    /// an operation failed with `WouldBlock`.
-    pub(crate) fn clear_readiness(&self, direction: Direction, tick: usize) {
-        let _ = self
-            .readiness
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                (word / TICK == tick).then_some(word & !direction.flag())
-            });
-    }
-
-    /// The registered fd.
-    pub(crate) fn fd(&self) -> RawFd {
-        self.fd
-    }
-
-    /// The current tick (how many events this source has seen).
-    pub(crate) fn tick(&self) -> usize {
-        self.readiness.load(Ordering::Acquire) / TICK
-    }
-
-    /// Records an event and moves the wakers it satisfies into `woken`, readers first. Returns
-    /// how many readers it moved.
-    // ANCHOR: on_event
-    fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) -> usize {
-        let flags = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
-        self.readiness
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                Some(word.wrapping_add(TICK) | flags)
-            })
-            .ok();
-        let mut wakers = lock(&self.wakers);
-        let readers = if readable {
-            let readers = wakers[Direction::Read.index()].len();
-            woken.append(&mut wakers[Direction::Read.index()]);
-            readers
-        } else {
-            0
-        };
-        if writable {
-            woken.append(&mut wakers[Direction::Write.index()]);
-        }
-        readers
-    }
-    // ANCHOR_END: on_event
-}
+use crate::runtime::direction::Direction;
+use crate::runtime::hooks::{self, Event, FdEvent, MaybeHooks, WakeCause};
+use crate::runtime::lock::lock;
+use crate::runtime::slab::Slab;
+use timer_queue::TimerQueue;
 
 /// The reactor of one runtime.
 pub(crate) struct Reactor {
@@ -195,8 +68,8 @@ pub(crate) struct Reactor {
     driver: Mutex<Driver>,
     /// Pending timers, and when the driver will wake up on its own.
     timers: Mutex<Timers>,
-    /// Prints the trace, while tracing is on (trace I1). The whole runtime reaches it here.
-    tracer: Option<Tracer>,
+    /// Whoever watches the runtime (hooks I1). The whole runtime reaches the hooks here.
+    hooks: MaybeHooks,
     /// Set once, at runtime shutdown (I5).
     closed: AtomicBool,
 }
@@ -207,8 +80,8 @@ pub(crate) struct Driver {
     events: Events,
     /// Wakers collected during dispatch, woken after every lock is released.
     woken: Vec<Waker>,
-    /// While tracing: runs of `woken` (how many, and why), so each wake-up is traced with its
-    /// cause. Empty otherwise.
+    /// While observed: runs of `woken` (how many, and why), so each wake-up is reported with
+    /// its cause. Empty otherwise.
     causes: Vec<(usize, WakeCause)>,
 }
 
@@ -222,8 +95,8 @@ struct Timers {
 }
 
 impl Reactor {
-    /// A reactor with a fresh poller; it traces through `tracer`, if given.
-    pub(crate) fn new(tracer: Option<Tracer>) -> io::Result<Reactor> {
+    /// A reactor with a fresh poller; it reports to `hooks`, if given.
+    pub(crate) fn new(hooks: MaybeHooks) -> io::Result<Reactor> {
         Ok(Reactor {
             poller: Poller::new()?,
             sources: Mutex::new(Slab::new()),
@@ -237,14 +110,20 @@ impl Reactor {
                 queue: TimerQueue::new(),
                 driver_wakes_at: None,
             }),
-            tracer,
+            hooks,
             closed: AtomicBool::new(false),
         })
     }
 
-    /// The tracer, while tracing is on: `None` is the one cheap check of trace I1.
-    pub(crate) fn tracer(&self) -> Option<&Tracer> {
-        self.tracer.as_ref()
+    /// The hooks: `None` is the one cheap check of hooks I1.
+    pub(crate) fn hooks(&self) -> &MaybeHooks {
+        &self.hooks
+    }
+
+    /// Reports `event` to the hooks, if any (hooks I1).
+    #[inline]
+    pub(crate) fn report<'a>(&self, event: impl FnOnce() -> Event<'a>) {
+        hooks::report(&self.hooks, event);
     }
 
     /// Registers `fd` for edge-triggered read and write events; it starts out ready in both
@@ -252,20 +131,14 @@ impl Reactor {
     pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         let mut sources = lock(&self.sources);
         let key = sources.next_key();
-        let source = Arc::new(Source {
-            key,
-            fd: fd.as_raw_fd(),
-            tracing: self.tracer.is_some(),
-            readiness: AtomicUsize::new(READABLE | WRITABLE),
-            wakers: Mutex::new([Vec::new(), Vec::new()]),
-        });
+        let source = Arc::new(Source::new(key, fd.as_raw_fd(), self.hooks.clone()));
         // SAFETY: polling requires that the fd be deleted from the poller before it is closed.
         // The only caller is `Async::new`, which owns the I/O object behind `fd` and calls
         // `deregister` before that object is dropped or handed back (invariant I1).
         #[allow(unsafe_code)]
         unsafe {
             self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)?;
+                .add_with_mode(fd.as_raw_fd(), PollEvent::all(key), PollMode::Edge)?;
         }
         sources.insert(source.clone());
         self.source_count.store(sources.len(), Ordering::Relaxed);
@@ -276,7 +149,7 @@ impl Reactor {
     /// follows even though no new edge happened. Used by `Async::readable`/`writable`.
     pub(crate) fn rearm(&self, source: &Source, fd: BorrowedFd<'_>) -> io::Result<()> {
         self.poller
-            .modify_with_mode(fd, Event::all(source.key), PollMode::Edge)
+            .modify_with_mode(fd, PollEvent::all(source.key), PollMode::Edge)
     }
 
     /// Removes `fd` from the poller and forgets its source (I1). Wakes any parked wakers so no
@@ -289,11 +162,7 @@ impl Reactor {
         sources.remove(source.key);
         self.source_count.store(sources.len(), Ordering::Relaxed);
         drop(sources);
-        let parked: Vec<Waker> = lock(&source.wakers)
-            .iter_mut()
-            .flat_map(std::mem::take)
-            .collect();
-        parked.into_iter().for_each(Waker::wake);
+        source.take_all_wakers().into_iter().for_each(Waker::wake);
     }
 
     /// Marks the reactor closed and wakes every waker parked on a source, at runtime shutdown
@@ -301,16 +170,7 @@ impl Reactor {
     pub(crate) fn shut_down(&self) {
         self.closed.store(true, Ordering::SeqCst);
         let sources: Vec<Arc<Source>> = lock(&self.sources).iter().cloned().collect();
-        let parked: Vec<Waker> = sources
-            .iter()
-            .flat_map(|source| {
-                let mut wakers = lock(&source.wakers);
-                wakers
-                    .iter_mut()
-                    .flat_map(std::mem::take)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let parked: Vec<Waker> = sources.iter().flat_map(|s| s.take_all_wakers()).collect();
         parked.into_iter().for_each(Waker::wake);
     }
 
@@ -338,23 +198,11 @@ impl Reactor {
             timers.driver_wakes_at = Some(deadline);
             deadline.map(|d| d.saturating_duration_since(Instant::now()))
         };
-        if let Some(tracer) = &self.tracer {
-            match timeout {
-                Some(timeout) => tracer.event(format_args!(
-                    "parks in epoll_wait for at most {} (the next timer)",
-                    human(timeout)
-                )),
-                None => tracer.event(format_args!("parks in epoll_wait until an event")),
-            }
-        }
+        self.report(|| Event::ReactorParks { timeout });
         self.wait_for(driver, timeout);
         lock(&self.timers).driver_wakes_at = None;
-        if let Some(tracer) = &self.tracer {
-            if driver.events.is_empty() {
-                tracer.event(format_args!(
-                    "epoll_wait returned no events (a timer is due, or another thread notified)"
-                ));
-            }
+        if driver.events.is_empty() {
+            self.report(|| Event::ReactorReturnedNothing);
         }
     }
 
@@ -385,15 +233,15 @@ impl Reactor {
                 if let Some(source) = sources.get(event.key) {
                     let before = woken.len();
                     let readers = source.on_event(event.readable, event.writable, woken);
-                    if self.tracer.is_some() {
+                    if self.hooks.is_some() {
                         let writers = woken.len() - before - readers;
-                        causes.push((readers, WakeCause::Fd(source.fd, Direction::Read)));
-                        causes.push((writers, WakeCause::Fd(source.fd, Direction::Write)));
+                        causes.push((readers, WakeCause::Fd(source.fd(), Direction::Read)));
+                        causes.push((writers, WakeCause::Fd(source.fd(), Direction::Write)));
                     }
                 }
             }
-            if let Some(tracer) = &self.tracer {
-                trace_events(tracer, events, &sources);
+            if let Some(hooks) = &self.hooks {
+                report_events(&**hooks, events, &sources);
             }
         }
         events.clear();
@@ -402,18 +250,18 @@ impl Reactor {
         let count = woken.len();
         // Wake after every lock is released: a wake-up pushes onto a run queue and may unpark a
         // worker, which should not happen while we hold the sources lock.
-        match &self.tracer {
+        match &self.hooks {
             None => woken.drain(..).for_each(Waker::wake),
-            Some(tracer) => {
+            Some(hooks) => {
                 if count > before {
-                    tracer.event(format_args!("{} timer(s) fired", count - before));
+                    hooks.event(Event::TimersFired(count - before));
                     causes.push((count - before, WakeCause::Timer));
                 }
                 let mut wakers = woken.drain(..);
                 for (how_many, cause) in causes.drain(..) {
-                    trace::with_cause(cause, || {
-                        wakers.by_ref().take(how_many).for_each(Waker::wake);
-                    });
+                    hooks.event(Event::Delivering(Some(cause)));
+                    wakers.by_ref().take(how_many).for_each(Waker::wake);
+                    hooks.event(Event::Delivering(None));
                 }
             }
         }
@@ -468,49 +316,19 @@ impl Reactor {
         lock(&self.timers).queue.len()
     }
 
-    /// The dump's view of every registered fd.
-    pub(crate) fn source_snapshots(&self) -> Vec<SourceDump> {
-        let sources = lock(&self.sources);
-        sources
-            .iter()
-            .map(|source| {
-                let word = source.readiness.load(Ordering::Acquire);
-                let wakers = lock(&source.wakers);
-                SourceDump {
-                    fd: source.fd,
-                    readable: word & READABLE != 0,
-                    writable: word & WRITABLE != 0,
-                    waiting_readers: wakers[Direction::Read.index()].len(),
-                    waiting_writers: wakers[Direction::Write.index()].len(),
-                }
-            })
-            .collect()
+    /// Every registered source (a snapshot of the table), for the dump.
+    pub(crate) fn sources(&self) -> Vec<Arc<Source>> {
+        lock(&self.sources).iter().cloned().collect()
     }
 
-    /// The deadlines of the pending timers, soonest first.
-    pub(crate) fn timer_deadlines(&self) -> Vec<Instant> {
+    /// The pending timers, soonest first: each deadline with a copy of its waker.
+    pub(crate) fn timers(&self) -> Vec<(Instant, Waker)> {
         let timers = lock(&self.timers);
-        timers.queue.iter().map(|(deadline, _)| deadline).collect()
-    }
-
-    /// Who waits here, for the dump: for every waker parked on a source or in the timer queue,
-    /// the address it points at (a task's, for a task's waker: see task_meta) and what it waits
-    /// for.
-    pub(crate) fn parked_waiters(&self, now: Instant) -> Vec<(usize, WaitingOn)> {
-        let mut waiters = Vec::new();
-        for source in lock(&self.sources).iter() {
-            let wakers = lock(&source.wakers);
-            for (direction, parked) in [(Direction::Read, 0), (Direction::Write, 1)] {
-                for waker in &wakers[parked] {
-                    waiters.push((address(waker), WaitingOn::fd(source.fd, direction)));
-                }
-            }
-        }
-        for (deadline, waker) in lock(&self.timers).queue.iter() {
-            let left = deadline.saturating_duration_since(now);
-            waiters.push((address(waker), WaitingOn::Timer(left)));
-        }
-        waiters
+        timers
+            .queue
+            .iter()
+            .map(|(deadline, waker)| (deadline, waker.clone()))
+            .collect()
     }
 
     /// How many fds are registered.
@@ -519,35 +337,17 @@ impl Reactor {
     }
 }
 
-/// The address a waker points at: for a task's waker, the task itself (`Waker::from(Arc<T>)`
-/// keeps the `Arc`'s pointer as its data), which is how the dump matches wakers to tasks.
-pub(crate) fn address(waker: &Waker) -> usize {
-    waker.data() as usize
-}
-
-/// Traces what one `epoll_wait` returned: `epoll_wait returned 1 event: fd 9 readable`.
-fn trace_events(tracer: &Tracer, events: &Events, sources: &Slab<Arc<Source>>) {
-    let described: Vec<String> = events
+/// Reports what one `epoll_wait` returned (only called while observed).
+fn report_events(hooks: &dyn hooks::Hooks, events: &Events, sources: &Slab<Arc<Source>>) {
+    let described: Vec<FdEvent> = events
         .iter()
-        .map(|event| {
-            let fd = sources
-                .get(event.key)
-                .map_or_else(|| "a closed fd".to_owned(), |s| format!("fd {}", s.fd));
-            let ready = match (event.readable, event.writable) {
-                (true, true) => "readable+writable",
-                (true, false) => "readable",
-                (false, true) => "writable",
-                (false, false) => "closed or in error",
-            };
-            format!("{fd} {ready}")
+        .map(|event| FdEvent {
+            fd: sources.get(event.key).map(|source| source.fd()),
+            readable: event.readable,
+            writable: event.writable,
         })
         .collect();
     if !described.is_empty() {
-        let plural = if described.len() == 1 { "" } else { "s" };
-        tracer.event(format_args!(
-            "epoll_wait returned {} event{plural}: {}",
-            described.len(),
-            described.join(", ")
-        ));
+        hooks.event(Event::ReactorEvents(&described));
     }
 }

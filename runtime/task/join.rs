@@ -12,70 +12,19 @@
 //! `gevent.joinall`. Dropping the handle lets the task run on, as a greenlet runs on after its
 //! object is forgotten.
 //!
-//! Invariants: those of `task.rs` (I4: the output is stored before `COMPLETE`; I5: exactly one
+//! Invariants: those of `task/mod.rs` (I4: the output is stored before `COMPLETE`; I5: exactly one
 //! side drops an unclaimed output).
 //!
-//! Read next: `executor.rs`.
+//! Read next: `task/local.rs`, or on along the flow: `scheduler/mod.rs`.
 
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
-use std::num::NonZeroU64;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use super::task::{panic_message, report_detached_panic, Joinable};
-use super::task_meta;
-
-/// A task's id: unique for the life of the process, never reused. Shown in panic reports.
-///
-/// ```
-/// sprout::run(async {
-///     let a = sprout::spawn(async {});
-///     let b = sprout::spawn(async {});
-///     assert_ne!(a.id(), b.id());
-/// });
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId(NonZeroU64);
-
-impl TaskId {
-    /// A fresh id from a process-wide counter.
-    pub(crate) fn next() -> TaskId {
-        /// The last id handed out. Relaxed is enough: only uniqueness matters, not order.
-        static NEXT: AtomicU64 = AtomicU64::new(1);
-        let id = NEXT.fetch_add(1, Ordering::Relaxed);
-        TaskId(NonZeroU64::new(id).expect("the task id counter starts at 1 and never wraps"))
-    }
-
-    /// Stands for the `block_on` future in trace lines (it is not a task; no task gets this id).
-    pub(crate) const MAIN: TaskId = TaskId(NonZeroU64::MAX);
-
-    /// The id numbered `id`, if `id` is not 0 (the "no task" value of the runtime's atomics).
-    pub(crate) fn from_u64(id: u64) -> Option<TaskId> {
-        NonZeroU64::new(id).map(TaskId)
-    }
-
-    /// The id as a number.
-    ///
-    /// ```
-    /// sprout::run(async {
-    ///     let handle = sprout::spawn(async {});
-    ///     assert!(handle.id().as_u64() > 0);
-    /// });
-    /// ```
-    pub fn as_u64(self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+use super::{panic_message, report_detached_panic, Joinable, TaskEvent, TaskId};
 
 /// Why a task produced no output: it was cancelled, or it panicked.
 ///
@@ -297,10 +246,7 @@ impl<T: 'static> JoinHandle<T> {
     pub fn cancel(&self) {
         if let Some(task) = &self.task {
             let header = task.header();
-            if let Some(tracer) = header.scheduler.tracer() {
-                let who = header.meta.describe(self.id);
-                tracer.event(format_args!("{who} cancelled through its JoinHandle"));
-            }
+            header.observe(TaskEvent::CancelRequested);
             if header.cancel() {
                 task.clone().runnable().schedule();
             }
@@ -350,9 +296,7 @@ impl<T: 'static> Future for JoinHandle<T> {
             header.register_joiner(cx.waker());
             // Re-check after registering: see `Header::register_joiner`.
             if !header.is_complete() {
-                if header.meta.traced() {
-                    task_meta::note_task(self.id); // For the trace (task_meta I3).
-                }
+                header.observe(TaskEvent::Awaited); // For the trace's wait record.
                 return Poll::Pending;
             }
         }

@@ -7,7 +7,7 @@
 //! spawn → run queue → [poll … still polling after 500 ms?] → Pending → … → wake → run queue
 //! ```
 //!
-//! Each worker publishes, in its [`WorkerActivity`], the id of the task it polls and a count of
+//! Each worker publishes, in its `WorkerActivity` (`scheduler/activity.rs`), the id of the task it polls and a count of
 //! polls started. The monitor wakes every fifth of the threshold and compares: a worker whose
 //! count has not moved while the same task stayed in its hands has been inside one poll for at
 //! least the time between the two looks. That is gevent's `max_blocking_time`, done by
@@ -23,17 +23,14 @@
 //! each `recv`, `send` and `epoll_wait`) and glibc lock every `malloc`; measured, about 3% of
 //! the 1-connection echo benchmark on one worker (docs/ chapter 13).
 //!
-//! Invariants:
-//! - I1: a worker stores the task id before counting the poll, and clears it after; the monitor
-//!   reads the count, then the id, then the count again, and trusts the pair only if the count
-//!   did not move, so it never blames a task for its neighbour's time.
-//! - I2: each stuck poll is reported once while it blocks, and once more when it returns.
+//! Invariants (the sampling relies on activity I1):
+//! - I1: each stuck poll is reported once while it blocks, and once more when it returns.
 //!
-//! Read next: `shutdown.rs` (what happens to a stuck worker when the runtime stops).
+//! Read next: `observe/shutdown_report.rs` (what happens to a stuck worker when the runtime
+//! stops).
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
@@ -41,9 +38,10 @@ use std::time::{Duration, Instant};
 use signal_hook::consts::SIGUSR1;
 use signal_hook::SigId;
 
+use super::describe_poll;
 use super::dump::RuntimeDump;
-use super::executor::Shared;
 use super::trace::human;
+use crate::runtime::scheduler::Scheduler;
 
 /// The environment variable that sets the watchdog threshold in milliseconds; `0` disables it.
 ///
@@ -54,42 +52,6 @@ pub const WATCHDOG_ENV: &str = "SPROUT_WATCHDOG_MS";
 
 /// The watchdog threshold when neither the builder nor `SPROUT_WATCHDOG_MS` sets one.
 pub(crate) const DEFAULT_WATCHDOG: Duration = Duration::from_millis(500);
-
-/// The `WorkerActivity::running` value while worker 0 polls the `block_on` future.
-pub(crate) const MAIN_FUTURE: u64 = u64::MAX;
-
-/// What one worker is doing, as the watchdog sees it (I1).
-#[derive(Default)]
-pub(crate) struct WorkerActivity {
-    /// Polls started on this worker; written only by the worker.
-    polls: AtomicU64,
-    /// The id of the task being polled ([`MAIN_FUTURE`] for `block_on`'s), 0 between polls.
-    running: AtomicU64,
-}
-
-// ANCHOR: activity
-impl WorkerActivity {
-    /// Called by the worker just before it polls task `id` (I1).
-    pub(crate) fn begin(&self, id: u64) {
-        self.running.store(id, Ordering::Relaxed);
-        let polls = self.polls.load(Ordering::Relaxed) + 1;
-        self.polls.store(polls, Ordering::Release);
-    }
-
-    /// Called by the worker when the poll returned.
-    pub(crate) fn end(&self) {
-        self.running.store(0, Ordering::Release);
-    }
-
-    /// `Some((polls, id))` if a poll is in progress, read consistently (I1).
-    pub(crate) fn current(&self) -> Option<(u64, u64)> {
-        let polls = self.polls.load(Ordering::Acquire);
-        let running = self.running.load(Ordering::Acquire);
-        let again = self.polls.load(Ordering::Acquire);
-        (running != 0 && polls == again).then_some((polls, running))
-    }
-}
-// ANCHOR_END: activity
 
 /// The running monitor thread of one runtime; stopped by [`Monitor::stop`].
 pub(crate) struct Monitor {
@@ -119,7 +81,7 @@ struct Seen {
     running: u64,
     /// When the monitor first saw this poll in progress.
     since: Instant,
-    /// The task's description, once the poll was reported as stuck (I2); kept because the
+    /// The task's description, once the poll was reported as stuck (I1); kept because the
     /// task may have finished, and left the registry, by the time its poll returns.
     reported: Option<String>,
 }
@@ -127,7 +89,10 @@ struct Seen {
 impl Monitor {
     /// Starts the monitor for `shared`, or returns `None` if the watchdog is off: the thread
     /// is the watchdog, and answers SIGUSR1 on the side.
-    pub(crate) fn start(shared: Arc<Shared>, config: MonitorConfig) -> io::Result<Option<Monitor>> {
+    pub(crate) fn start(
+        shared: Arc<Scheduler>,
+        config: MonitorConfig,
+    ) -> io::Result<Option<Monitor>> {
         let Some(watchdog) = config.watchdog else {
             return Ok(None);
         };
@@ -166,7 +131,7 @@ impl Monitor {
 }
 
 /// The monitor thread's loop: sample the workers, print dumps on request, exit on shutdown.
-fn watch(shared: &Shared, mut reader: UnixStream, threshold: Duration) {
+fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Duration) {
     let period = (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1));
     if reader.set_read_timeout(Some(period)).is_err() {
         return;
@@ -194,7 +159,7 @@ fn watch(shared: &Shared, mut reader: UnixStream, threshold: Duration) {
             eprint!("{}", RuntimeDump::take(shared));
         }
         // Also on the way out, so a stuck poll that just returned still gets its "returned"
-        // line (I2).
+        // line (I1).
         check_workers(shared, threshold, &mut seen);
         if stopping {
             return;
@@ -202,8 +167,8 @@ fn watch(shared: &Shared, mut reader: UnixStream, threshold: Duration) {
     }
 }
 
-/// One round of the watchdog: compares each worker's activity with the last look (I2).
-fn check_workers(shared: &Shared, threshold: Duration, seen: &mut [Option<Seen>]) {
+/// One round of the watchdog: compares each worker's activity with the last look (I1).
+fn check_workers(shared: &Scheduler, threshold: Duration, seen: &mut [Option<Seen>]) {
     let now = Instant::now();
     for (index, (worker, last)) in shared.workers.iter().zip(seen.iter_mut()).enumerate() {
         let current = worker.activity.current();
@@ -211,7 +176,7 @@ fn check_workers(shared: &Shared, threshold: Duration, seen: &mut [Option<Seen>]
             if before.polls == polls && before.running == running {
                 let blocked = now - before.since;
                 if before.reported.is_none() && blocked >= threshold {
-                    let task = shared.describe_poll(running);
+                    let task = describe_poll(shared, running);
                     eprintln!(
                         "sprout: watchdog: {task} has been running on worker {index} for at least \
                          {} without returning to the runtime (threshold {}). A blocking call in \

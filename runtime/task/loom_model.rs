@@ -14,7 +14,7 @@
 //! whoever must drop an unclaimed output does so.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --lib --release task_loom
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --lib --release loom_model
 //! ```
 //!
 //! Read next: `task.rs`.
@@ -28,10 +28,7 @@ use std::task::{Poll, Waker};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Mutex;
 
-use super::join::{JoinHandle, TaskId};
-use super::task::{Header, Runnable, Schedule, TaskCell};
-use super::task_meta::TaskMeta;
-use super::trace::Tracer;
+use super::{Header, JoinHandle, Runnable, Schedule, TaskCell, TaskEvent, TaskId, TaskMeta};
 
 /// A scheduler that only queues: the model's threads run what it holds.
 #[derive(Default)]
@@ -73,9 +70,7 @@ impl Schedule for Queue {
     }
     fn release(&self, _header: &Header) {}
     fn task_finished(&self) {}
-    fn tracer(&self) -> Option<&Tracer> {
-        None
-    }
+    fn observe(&self, _header: &Header, _event: TaskEvent) {}
 }
 
 /// Spawns `future` on `queue`, as `spawn` does: created `SCHEDULED`, pushed once.

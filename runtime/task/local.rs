@@ -1,4 +1,4 @@
-//! `spawn_local`: tasks whose futures are not `Send` and so never leave their worker thread.
+//! The cell of a `spawn_local` task: tasks whose futures are not `Send` and so never leave their worker thread.
 //!
 //! Where it sits in the flow: the same as any task, but on a private track:
 //!
@@ -17,26 +17,22 @@
 //! - I2: while a local future is being polled it is taken out of the table, so the future may
 //!   itself call `spawn_local` (which inserts into the table) without a double borrow.
 //!
-//! Read next: `blocking.rs`.
+//! Read next: `scheduler/mod.rs` (the pinned queues these tasks travel on).
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 
-use super::context;
-use super::dump::TaskKind;
-use super::join::{JoinError, JoinHandle};
-use super::lock::lock;
-use super::probe;
-use super::slab::Slab;
-use super::task::{
-    drop_caught, report_detached_panic, trace_cancelled, Header, Joinable, RunAction, Runnable,
-    Schedulable,
+use super::{
+    drop_caught, report_detached_panic, Header, JoinError, Joinable, RunAction, Runnable,
+    Schedulable, TaskEvent,
 };
+use crate::runtime::lock::lock;
+use crate::runtime::slab::Slab;
 
 /// A local future, boxed and with its output already routed into its cell.
 type LocalFuture = Pin<Box<dyn Future<Output = ()>>>;
@@ -68,72 +64,49 @@ pub(crate) struct LocalCell<T> {
     slot: usize,
 }
 
-/// Spawns a future that is not `Send` on the current worker; it is always polled on this thread.
-///
-/// The output must be `Send`, so the [`JoinHandle`] can travel to other tasks.
-///
-/// # Panics
-/// When not called on a worker thread of a sprout runtime (inside `sprout::run`, `block_on`,
-/// or a task).
-///
-/// ```
-/// use std::rc::Rc;
-/// sprout::run(async {
-///     let shared = Rc::new(5); // Rc is not Send: `spawn` would refuse this future.
-///     let handle = sprout::spawn_local(async move { *shared * 2 });
-///     assert_eq!(handle.await.unwrap(), 10);
-/// });
-/// ```
-#[track_caller]
-pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + 'static,
-    F::Output: Send + 'static,
-{
-    spawn_local_named(None, Location::caller(), future)
+/// The table key the next [`insert`] on this thread will use: the new task's `slot`.
+pub(crate) fn next_slot() -> usize {
+    LOCAL_FUTURES.with(|table| table.borrow().next_key())
 }
 
-/// `spawn_local` with a name and an explicit spawn site (for `TaskBuilder`).
-#[track_caller]
-pub(crate) fn spawn_local_named<F>(
-    name: Option<Box<str>>,
-    site: &'static Location<'static>,
-    future: F,
-) -> JoinHandle<F::Output>
+impl<T: Send + 'static> LocalCell<T> {
+    /// The shareable half of a new local task owned by worker `owner` (this thread), whose
+    /// future will sit at `slot` ([`next_slot`]).
+    pub(crate) fn new(header: Header, owner: usize, slot: usize) -> Arc<LocalCell<T>> {
+        Arc::new(LocalCell {
+            header,
+            output: Mutex::new(None),
+            owner,
+            thread: thread::current().id(),
+            slot,
+        })
+    }
+}
+
+/// Puts `future` in this thread's table as the future of `cell`, its output routed into the
+/// cell (I1). No other insert may come between [`next_slot`] and this call.
+pub(crate) fn insert<F>(cell: &Arc<LocalCell<F::Output>>, future: F)
 where
     F: Future + 'static,
     F::Output: Send + 'static,
 {
-    let shared = context::expect_shared("sprout::spawn_local");
-    let Some(owner) = context::worker_index(&shared) else {
-        panic!(
-            "sprout::spawn_local was called on a blocking-pool thread: it needs a worker thread"
-        );
-    };
+    let routed = cell.clone();
+    let future: LocalFuture = Box::pin(async move {
+        let output = future.await;
+        *lock(&routed.output) = Some(Ok(output));
+    });
     LOCAL_FUTURES.with(|table| {
         let mut table = table.borrow_mut();
-        let slot = table.next_key();
-        let cell = shared.new_task(name, site, TaskKind::Local, None, |header| {
-            Arc::new(LocalCell {
-                header,
-                output: Mutex::new(None),
-                owner,
-                thread: thread::current().id(),
-                slot,
-            })
-        });
-        let routed = cell.clone();
-        let future: LocalFuture = Box::pin(async move {
-            let output = future.await;
-            *lock(&routed.output) = Some(Ok(output));
-        });
+        debug_assert_eq!(
+            table.next_key(),
+            cell.slot,
+            "a local slot was taken meanwhile"
+        );
         table.insert(LocalEntry {
             future: Some(future),
             cell: cell.clone(),
         });
-        shared.schedule_pinned(owner, cell.clone());
-        JoinHandle::new(cell)
-    })
+    });
 }
 
 /// Drops every local future of this thread and completes their tasks as cancelled. Called when
@@ -188,7 +161,7 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
         match self.header.start_run() {
             RunAction::Skip => {}
             RunAction::Cancel => {
-                trace_cancelled(&self.header);
+                self.header.observe(TaskEvent::CancelledDropped);
                 let entry = remove();
                 let dropped = catch_unwind(AssertUnwindSafe(move || drop(entry)));
                 let error = match dropped {
@@ -214,13 +187,13 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                         remove();
                         drop(future);
                         self.finish(None);
-                        probe::run_ended(&self.header);
+                        self.header.observe(TaskEvent::RunEnded);
                     }
                     Err(payload) => {
                         remove();
                         let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
                         self.finish(Some(Err(JoinError::panic(id, payload))));
-                        probe::run_ended(&self.header);
+                        self.header.observe(TaskEvent::RunEnded);
                     }
                 }
             }
@@ -256,13 +229,13 @@ impl<T: Send + 'static> Joinable<T> for LocalCell<T> {
 
 impl<T: Send + 'static> Wake for LocalCell<T> {
     fn wake(self: Arc<Self>) {
-        if self.header.wake_up_traced() {
+        if self.header.wake_up_observed() {
             self.schedule();
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.header.wake_up_traced() {
+        if self.header.wake_up_observed() {
             self.clone().schedule();
         }
     }

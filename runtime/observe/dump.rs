@@ -8,71 +8,21 @@
 //! spawn → [run queue: scheduled] → [poll: running] → Pending → [waker parked: idle, waiting on …] → epoll event → wake
 //! ```
 //!
-//! Every live task is in the executor's registry from spawn to completion (executor I2), so the
-//! dump walks the registry shards one lock at a time. A snapshot is not atomic across shards:
+//! Every live task is in the scheduler's registry from spawn to completion (registry I1), so the
+//! dump walks the registry shards one lock at a time (`observe/snapshot.rs` takes the picture). A snapshot is not atomic across shards:
 //! a task may finish or start while the dump is taken, as in any process listing.
 //!
-//! Read next: `monitor.rs`.
+//! Read next: `observe/snapshot.rs`.
 
 use std::fmt;
 use std::os::fd::RawFd;
 use std::panic::Location;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use super::context;
-use super::executor::Shared;
-use super::join::TaskId;
-use super::reactor::Direction;
 use super::trace::human;
-
-/// Which kind of task a [`TaskDump`] describes.
-///
-/// ```
-/// sprout::run(async {
-///     let _job = sprout::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(50)));
-///     let dump = sprout::dump();
-///     assert!(dump.tasks.iter().any(|task| task.kind == sprout::runtime::TaskKind::Blocking));
-/// });
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TaskKind {
-    /// A `Send` future from [`spawn`](crate::spawn): runs on any worker.
-    Async,
-    /// A future from [`spawn_local`](crate::spawn_local): runs only on its own worker.
-    Local,
-    /// A closure from [`spawn_blocking`](crate::spawn_blocking): runs on a blocking-pool thread.
-    Blocking,
-}
-
-/// Where a task is in its life, as the dump saw it.
-///
-/// ```
-/// let single = sprout::Runtime::builder().workers(1).build()?;
-/// single.block_on(async {
-///     let sleeper = sprout::TaskBuilder::new()
-///         .name("sleeper")
-///         .spawn(sprout::sleep(std::time::Duration::from_secs(60)));
-///     sprout::yield_now().await; // let it run once and park its waker
-///     let dump = sprout::dump();
-///     let task = dump.tasks.iter().find(|t| t.name.as_deref() == Some("sleeper")).unwrap();
-///     assert_eq!(task.state, sprout::runtime::TaskState::Idle);
-///     sleeper.cancel();
-/// });
-/// # std::io::Result::Ok(())
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TaskState {
-    /// Waiting for a wake-up: its waker is parked somewhere.
-    Idle,
-    /// In a run queue, waiting for a worker.
-    Scheduled,
-    /// Being polled right now (or, for a blocking task, running its closure).
-    Running,
-    /// Cancelled; a worker will drop its future on its next turn.
-    Cancelling,
-}
+use crate::runtime::direction::Direction;
+use crate::runtime::scheduler::context;
+use crate::runtime::task::{TaskId, TaskKind, TaskState};
 
 /// One thing a task waits on, as recorded at its last `Pending`.
 ///
@@ -228,32 +178,7 @@ pub struct RuntimeDump {
 /// ```
 #[track_caller]
 pub fn dump() -> RuntimeDump {
-    RuntimeDump::take(&context::expect_shared("sprout::dump"))
-}
-
-impl RuntimeDump {
-    /// Takes the snapshot of `shared`.
-    pub(crate) fn take(shared: &Shared) -> RuntimeDump {
-        let now = Instant::now();
-        let mut tasks = shared.task_snapshots(now, usize::MAX);
-        tasks.sort_by_key(|task| task.id);
-        let (blocking_busy, blocking_idle, blocking_queued) = shared.blocking.counts();
-        RuntimeDump {
-            uptime: now.saturating_duration_since(shared.epoch),
-            workers: shared.workers.len(),
-            tasks,
-            sources: shared.reactor.source_snapshots(),
-            timers: shared
-                .reactor
-                .timer_deadlines()
-                .into_iter()
-                .map(|deadline| deadline.saturating_duration_since(now))
-                .collect(),
-            blocking_busy,
-            blocking_idle,
-            blocking_queued,
-        }
-    }
+    RuntimeDump::take(&context::expect_scheduler("sprout::dump"))
 }
 
 impl WaitingOn {

@@ -23,14 +23,14 @@
 //!   while the worker slept in epoll: found by the echo benchmark as a server that stopped
 //!   answering its only client.)
 //!
-//! Read next: `reactor.rs` (what a parked worker waits in).
+//! Read next: `scheduler/activity.rs`.
 
 use std::sync::Arc;
 
-use super::defer;
-use super::executor::Shared;
 use super::lifo::{self, MAX_LIFO_RUNS};
-use super::task::Runnable;
+use super::{defer, Scheduler};
+use crate::runtime::hooks::Event;
+use crate::runtime::task::{Runnable, TaskKind};
 
 /// Tasks run between two non-blocking reactor polls and injector checks. A prime, as in tokio
 /// and Go, so it does not beat in step with programs that do things every 2ⁿ iterations.
@@ -39,7 +39,7 @@ pub(crate) const MAINTENANCE_INTERVAL: u32 = 61;
 /// One worker's private state; lives on the worker's thread.
 pub(crate) struct Worker {
     /// The runtime.
-    shared: Arc<Shared>,
+    shared: Arc<Scheduler>,
     /// This worker's number: its queues are `shared.workers[index]`.
     index: usize,
     /// Turns of the loop so far, for the maintenance schedule (I1) and queue alternation.
@@ -50,7 +50,7 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// The worker numbered `index` of `shared`.
-    pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Worker {
+    pub(crate) fn new(shared: Arc<Scheduler>, index: usize) -> Worker {
         Worker {
             shared,
             index,
@@ -180,24 +180,37 @@ impl Worker {
                 // Leave the idle list before waking tasks, so the wake-ups below look for
                 // *another* parked worker to help, not this one.
                 shared.idle.withdraw(self.index);
-                // Each wake-up pushes onto our local queue and, through `Shared::schedule`,
+                // Each wake-up pushes onto our local queue and, through `Scheduler::schedule`,
                 // wakes one more parked worker to share the load.
                 shared.reactor.dispatch(&mut driver);
             }
             None => {
-                let tracer = shared.tracer();
-                if let Some(tracer) = tracer {
-                    tracer.event(format_args!(
-                        "parks on its condvar (another worker waits in epoll)"
-                    ));
-                }
+                shared.report(|| Event::WorkerParks);
                 parker.park_on_condvar();
                 shared.idle.withdraw(self.index);
-                if let Some(tracer) = tracer {
-                    tracer.event(format_args!("unparked"));
-                }
+                shared.report(|| Event::WorkerUnparked);
             }
         }
     }
     // ANCHOR_END: park
+}
+
+/// Moves what worker 0's thread still holds to where other workers find it, when `block_on`
+/// returns or unwinds (block_on I2): its LIFO slot (lifo I4), its deferred list and its local
+/// queue go to the injector; a deferred `spawn_local` task goes back on its pinned queue (it
+/// belongs to this thread, local I1, and is dropped with the thread's local futures).
+pub(crate) fn hand_back_worker_zero(shared: &Scheduler) {
+    if let Some(task) = lifo::take() {
+        shared.injector.push(task);
+    }
+    for task in defer::take_all() {
+        if task.header().meta.kind() == TaskKind::Local {
+            shared.workers[0].pinned.push(task);
+        } else {
+            shared.injector.push(task);
+        }
+    }
+    while let Some(task) = shared.workers[0].local.pop() {
+        shared.injector.push(task);
+    }
 }

@@ -13,19 +13,19 @@
 //! - I1: the context is restored when an [`EnterGuard`] drops, so a panic that unwinds out of
 //!   `block_on` leaves the thread as it found it.
 //!
-//! Read next: `executor.rs`.
+//! Read next: `scheduler/spawn.rs`.
 
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::executor::Shared;
-use super::reactor::Reactor;
+use super::Scheduler;
+use crate::runtime::reactor::Reactor;
 
 /// What this thread knows about the runtime it runs for.
 #[derive(Clone)]
 struct Current {
     /// The runtime.
-    shared: Arc<Shared>,
+    shared: Arc<Scheduler>,
     /// `Some(i)` on worker `i`; `None` on a blocking-pool thread.
     worker: Option<usize>,
 }
@@ -42,7 +42,7 @@ pub(crate) struct EnterGuard {
 }
 
 /// Makes `shared` this thread's runtime, as worker `worker` (or a pool thread, for `None`).
-pub(crate) fn enter(shared: Arc<Shared>, worker: Option<usize>) -> EnterGuard {
+pub(crate) fn enter(shared: Arc<Scheduler>, worker: Option<usize>) -> EnterGuard {
     let previous = CURRENT.with(|current| current.replace(Some(Current { shared, worker })));
     EnterGuard { previous }
 }
@@ -56,7 +56,7 @@ impl Drop for EnterGuard {
 }
 
 /// This thread's runtime, if it has one.
-pub(crate) fn shared() -> Option<Arc<Shared>> {
+pub(crate) fn scheduler() -> Option<Arc<Scheduler>> {
     CURRENT
         .try_with(|current| current.borrow().as_ref().map(|c| c.shared.clone()))
         .ok()
@@ -68,14 +68,14 @@ pub(crate) fn shared() -> Option<Arc<Shared>> {
 /// than left to hang. `#[track_caller]`, like every public entry point that calls it, so the
 /// panic points at the user's line, not at this one.
 #[track_caller]
-pub(crate) fn expect_shared(what: &str) -> Arc<Shared> {
-    match shared() {
+pub(crate) fn expect_scheduler(what: &str) -> Arc<Scheduler> {
+    match scheduler() {
         Some(shared) => shared,
         None => outside_runtime(what),
     }
 }
 
-/// The panic of [`expect_shared`] and [`expect_runtime`].
+/// The panic of [`expect_scheduler`] and [`expect_runtime`].
 #[cold]
 #[track_caller]
 fn outside_runtime(what: &str) -> ! {
@@ -88,7 +88,7 @@ fn outside_runtime(what: &str) -> ! {
 /// The reactor of this thread's runtime; panics naming `what` if there is none.
 #[track_caller]
 pub(crate) fn expect_reactor(what: &str) -> Arc<Reactor> {
-    expect_shared(what).reactor.clone()
+    expect_scheduler(what).reactor.clone()
 }
 
 /// Panics, naming `what`, unless the current thread runs for a sprout runtime (a worker, the
@@ -116,7 +116,7 @@ pub fn expect_runtime(what: &str) {
 }
 
 /// `Some(i)` if this thread is worker `i` of the runtime `shared`.
-pub(crate) fn worker_index(shared: &Shared) -> Option<usize> {
+pub(crate) fn worker_index(shared: &Scheduler) -> Option<usize> {
     CURRENT
         .try_with(|current| {
             let current = current.borrow();

@@ -11,27 +11,27 @@
 //! the runtime started, the thread that did it, and what happened. docs/ chapter "Watching the
 //! runtime" walks through a real trace of one echoed message.
 //!
-//! Who woke a task is known from where the wake-up came from: the reactor and the timer queue
-//! set a thread-local [`WakeCause`] around the wake-ups they deliver; a worker in the middle of a
-//! poll notes which task it is polling; anything else is "another thread".
+//! Who woke a task is known from where the wake-up came from: the reactor reports why it
+//! delivers a batch of wake-ups (`Event::Delivering`: an fd's event, or the timers), which is
+//! kept in a thread-local; a worker in the middle of a poll notes which task it is polling;
+//! anything else is "another thread".
 //!
 //! Invariants:
-//! - I1: with tracing off, each event costs one check of an `Option` the caller already holds
-//!   (`Reactor::tracer`); nothing is formatted and no thread-local is touched.
+//! - I1: with tracing off, no line is formatted and no thread-local of this file is touched
+//!   (with no hooks at all, hooks I1 holds: the engine does not even build the event).
 //! - I2: a line is written to stderr with one `write_all` under stderr's lock, so lines from
 //!   different threads never interleave mid-line.
 //!
-//! Read next: `dump.rs`.
+//! Read next: `observe/narrate.rs` (the line each event prints).
 
 use std::cell::Cell;
 use std::fmt;
 use std::io::Write;
-use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
-use super::context;
-use super::join::TaskId;
-use super::reactor::Direction;
+use crate::runtime::hooks::WakeCause;
+use crate::runtime::scheduler::context;
+use crate::runtime::task::TaskId;
 
 /// The environment variable that turns the trace on: any value but `0` or the empty string.
 ///
@@ -40,20 +40,11 @@ use super::reactor::Direction;
 /// ```
 pub const TRACE_ENV: &str = "SPROUT_TRACE";
 
-/// Prints trace lines; present in the reactor only while tracing is on (I1).
+/// Prints trace lines; the glass box holds one only while tracing is on (I1).
 #[derive(Clone, Debug)]
 pub(crate) struct Tracer {
     /// When the runtime started: time zero of every line.
     epoch: Instant,
-}
-
-/// Why a task was woken, when the waker knows better than "another thread".
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WakeCause {
-    /// An epoll event on this fd, in this direction.
-    Fd(RawFd, Direction),
-    /// Its timer's deadline passed.
-    Timer,
 }
 
 thread_local! {
@@ -95,12 +86,10 @@ impl Tracer {
     }
 }
 
-/// Runs `deliver` (which wakes wakers) with `cause` as the reason the trace gives.
-pub(crate) fn with_cause<R>(cause: WakeCause, deliver: impl FnOnce() -> R) -> R {
-    let previous = CAUSE.replace(Some(cause));
-    let result = deliver();
-    CAUSE.set(previous);
-    result
+/// Sets the reason the trace gives for the wake-ups delivered from now on (`None`: no reason
+/// beyond who is polling).
+pub(crate) fn set_cause(cause: Option<WakeCause>) {
+    CAUSE.set(cause);
 }
 
 /// Records which task this thread polls (`None` when the poll ends), for "woken by task N".
@@ -148,6 +137,7 @@ pub(crate) fn human(duration: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::direction::Direction;
 
     #[test]
     fn durations_read_in_sensible_units() {
@@ -164,8 +154,9 @@ mod tests {
         set_polling(Some(other));
         assert_eq!(wake_cause(me), "task 8");
         assert!(wake_cause(other).starts_with("itself"));
-        let by_fd = with_cause(WakeCause::Fd(5, Direction::Read), || wake_cause(me));
-        assert_eq!(by_fd, "fd 5 readable");
+        set_cause(Some(WakeCause::Fd(5, Direction::Read)));
+        assert_eq!(wake_cause(me), "fd 5 readable");
+        set_cause(None);
         set_polling(None);
         assert!(wake_cause(me).starts_with("thread"));
     }

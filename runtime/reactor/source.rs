@@ -1,0 +1,167 @@
+//! A registered fd: its readiness word and the wakers parked on it, per direction.
+//!
+//! Where it sits in the flow:
+//!
+//! ```text
+//! spawn → run queue → poll → Pending → [waker parked on a source] → [epoll event: readiness set, wakers taken] → wake → run queue → poll
+//! ```
+//!
+//! The readiness word holds two flags (readable, writable) and, above them, a **tick** that
+//! counts events. Clearing readiness names the tick it saw: if an event arrived after the failed
+//! read, the tick has moved on and the clear is ignored, so that event is not lost (reactor I2).
+//! A waker parked here is either woken by the next event in its direction, or its parker sees
+//! the flag already set (reactor I3).
+//!
+//! Read next: `reactor/timer_queue.rs`.
+
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use crate::runtime::direction::Direction;
+use crate::runtime::hooks::{self, Event, MaybeHooks};
+use crate::runtime::lock::lock;
+
+/// Readiness flag: the fd was readable at the last event.
+const READABLE: usize = 1 << 0;
+/// Readiness flag: the fd was writable at the last event.
+const WRITABLE: usize = 1 << 1;
+/// One step of the tick counter that sits above the two flags.
+const TICK: usize = 1 << 2;
+
+/// This direction's flag in the readiness word.
+fn flag(direction: Direction) -> usize {
+    match direction {
+        Direction::Read => READABLE,
+        Direction::Write => WRITABLE,
+    }
+}
+
+/// This direction's index in [`Source::wakers`].
+fn index(direction: Direction) -> usize {
+    match direction {
+        Direction::Read => 0,
+        Direction::Write => 1,
+    }
+}
+
+/// One registered file descriptor.
+pub(crate) struct Source {
+    /// The key the poller reports in events for this fd (its slot in `Reactor::sources`).
+    pub(super) key: usize,
+    /// The fd itself, for the trace and the dump.
+    fd: RawFd,
+    /// The runtime's hooks: a poll that parks here reports it (hooks I1).
+    hooks: MaybeHooks,
+    /// Flags and tick (see the module doc). Written by `dispatch` and `clear_readiness`.
+    readiness: AtomicUsize,
+    /// Wakers parked per direction (`[read, write]`). A `Vec` because two tasks may wait on one
+    /// direction (two `readable()` calls); duplicates of the same task are skipped.
+    wakers: Mutex<[Vec<Waker>; 2]>,
+}
+
+impl Source {
+    /// `Ready(tick)` if the source is ready in `direction` (as of event `tick`), else parks the
+    /// task's waker and returns `Pending` (I3).
+    // ANCHOR: poll_ready
+    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<usize> {
+        let word = self.readiness.load(Ordering::Acquire);
+        if word & flag(direction) != 0 {
+            return Poll::Ready(word / TICK);
+        }
+        let mut wakers = lock(&self.wakers);
+        let parked = &mut wakers[index(direction)];
+        if !parked.iter().any(|w| w.will_wake(cx.waker())) {
+            parked.push(cx.waker().clone());
+        }
+        // Re-check under the lock: an event between the first load and the push set the flag
+        // before taking the lock, so we see it here (I3).
+        let word = self.readiness.load(Ordering::Acquire);
+        if word & flag(direction) != 0 {
+            Poll::Ready(word / TICK)
+        } else {
+            hooks::report(&self.hooks, || Event::ParkedOnFd(self.fd, direction));
+            Poll::Pending
+        }
+    }
+    // ANCHOR_END: poll_ready
+
+    /// Forgets readiness in `direction`, unless an event arrived since `tick` (I2). Called after
+    /// an operation failed with `WouldBlock`.
+    pub(crate) fn clear_readiness(&self, direction: Direction, tick: usize) {
+        let _ = self
+            .readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                (word / TICK == tick).then_some(word & !flag(direction))
+            });
+    }
+
+    /// The registered fd.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// The current tick (how many events this source has seen).
+    pub(crate) fn tick(&self) -> usize {
+        self.readiness.load(Ordering::Acquire) / TICK
+    }
+
+    /// Records an event and moves the wakers it satisfies into `woken`, readers first. Returns
+    /// how many readers it moved.
+    // ANCHOR: on_event
+    pub(super) fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) -> usize {
+        let flags = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
+        self.readiness
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
+                Some(word.wrapping_add(TICK) | flags)
+            })
+            .ok();
+        let mut wakers = lock(&self.wakers);
+        let readers = if readable {
+            let readers = wakers[index(Direction::Read)].len();
+            woken.append(&mut wakers[index(Direction::Read)]);
+            readers
+        } else {
+            0
+        };
+        if writable {
+            woken.append(&mut wakers[index(Direction::Write)]);
+        }
+        readers
+    }
+    // ANCHOR_END: on_event
+}
+
+impl Source {
+    /// A source for `fd` under poller key `key`, ready in both directions (the first operation
+    /// is simply tried).
+    pub(super) fn new(key: usize, fd: RawFd, hooks: MaybeHooks) -> Source {
+        Source {
+            key,
+            fd,
+            hooks,
+            readiness: AtomicUsize::new(READABLE | WRITABLE),
+            wakers: Mutex::new([Vec::new(), Vec::new()]),
+        }
+    }
+
+    /// `(readable, writable)` as of the last event.
+    pub(crate) fn readiness(&self) -> (bool, bool) {
+        let word = self.readiness.load(Ordering::Acquire);
+        (word & READABLE != 0, word & WRITABLE != 0)
+    }
+
+    /// The wakers parked in `direction` (a copy), for the dump.
+    pub(crate) fn parked(&self, direction: Direction) -> Vec<Waker> {
+        lock(&self.wakers)[index(direction)].clone()
+    }
+
+    /// Takes every parked waker, both directions (deregistration, shutdown).
+    pub(super) fn take_all_wakers(&self) -> Vec<Waker> {
+        lock(&self.wakers)
+            .iter_mut()
+            .flat_map(std::mem::take)
+            .collect()
+    }
+}

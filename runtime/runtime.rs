@@ -1,0 +1,286 @@
+//! A running runtime: [`Runtime`] (spawn, dump, stats from any thread), [`stats`], and what
+//! dropping it does.
+//!
+//! Where it sits in the flow: around it. `Builder::build` (`builder.rs`) starts it, `block_on`
+//! (`block_on.rs`) is where the first future enters, and `drop` ends the flow for every task
+//! still in it:
+//!
+//! ```text
+//! [build] → block_on(main) → spawn → run queue → poll → … → main Ready → [drop: shutdown]
+//! ```
+//!
+//! Shutdown, in steps, each bounded by one deadline (`Builder::shutdown_timeout`, 5 s by
+//! default):
+//!
+//! The steps, each bounded by one deadline (`Builder::shutdown_timeout`, 5 s by default):
+//!
+//! 1. Set the shutting-down flag and wake every worker; wait for the worker threads to leave
+//!    their loops. A worker stuck inside one poll never sees the flag: after the deadline it is
+//!    named (with the task it polls) and its thread left behind, instead of the drop hanging.
+//! 2. Stop the monitor thread.
+//! 3. Drop the futures of every task still alive (they complete as cancelled, so every
+//!    `JoinHandle` resolves). With [`ShutdownReport::All`] they are listed first. Their
+//!    destructors run inside the runtime's context: one that spawns gets a task that is
+//!    cancelled at once (scheduler I1), not a panic.
+//! 4. Wait for running `spawn_blocking` closures (a thread cannot be interrupted); after the
+//!    deadline, name the ones still running and leave them.
+//!
+//! Invariants:
+//! - I1: `drop` returns by the deadline plus the time destructors take: it never joins a
+//!   thread that has not already finished.
+//! - I2: every task that shutdown can stop is cancelled (its future dropped) before `drop`
+//!   returns; the others are named on stderr unless the report is off (`observe/shutdown_report.rs`).
+//!
+//!
+//! Read next: `block_on.rs`.
+
+use std::future::Future;
+use std::panic::Location;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::thread::JoinHandle as ThreadHandle;
+use std::time::{Duration, Instant};
+
+use super::builder::Builder;
+use super::hooks::Event;
+use super::observe::{self, Monitor, RuntimeDump, ShutdownReport};
+use super::scheduler::spawn::spawn_on;
+use super::scheduler::{context, Scheduler};
+use super::task::JoinHandle;
+
+/// A running sprout runtime: worker threads, a reactor, timers and a blocking pool.
+///
+/// ```
+/// let runtime = sprout::Runtime::builder().workers(2).build()?;
+/// let answer = runtime.block_on(async {
+///     sprout::spawn(async { 21 * 2 }).await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Runtime {
+    /// State shared with the workers.
+    pub(super) shared: Arc<Scheduler>,
+    /// The background worker threads (workers 1..n), joined on drop.
+    pub(super) threads: Vec<ThreadHandle<()>>,
+    /// Disconnects when every background worker thread has finished (each holds a sender).
+    /// Behind a `Mutex` only so that `Runtime` is `Sync` (a receiver is not); `drop` alone
+    /// reads it, through `get_mut`, without locking.
+    pub(super) workers_exited: Mutex<mpsc::Receiver<()>>,
+    /// The watchdog and SIGUSR1 thread, if the watchdog is on.
+    pub(super) monitor: Option<Monitor>,
+    /// The bound on the wait in `drop`.
+    pub(super) shutdown_timeout: Duration,
+    /// What `drop` reports on stderr.
+    pub(super) shutdown_report: ShutdownReport,
+}
+
+impl Runtime {
+    /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().build()?; // one worker per CPU, or SPROUT_WORKERS
+    /// assert!(runtime.stats().workers >= 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Spawns a task on this runtime from any thread (inside or outside the runtime).
+    /// `Runtime` is `Send + Sync`: share it in an `Arc` to spawn from several threads at once.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let runtime = Arc::new(sprout::Runtime::builder().workers(2).build()?);
+    /// // From outside the runtime: the task runs on its background worker.
+    /// let handle = runtime.spawn(async { 5 });
+    /// assert_eq!(runtime.block_on(handle).unwrap(), 5);
+    /// // From other threads, through the same `Arc`.
+    /// let spawner = runtime.clone();
+    /// let from_thread = std::thread::spawn(move || spawner.spawn(async { 6 })).join().unwrap();
+    /// assert_eq!(runtime.block_on(from_thread).unwrap(), 6);
+    /// # std::io::Result::Ok(())
+    /// ```
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_on(&self.shared, None, Location::caller(), None, future)
+    }
+
+    /// A snapshot of this runtime's tasks, fds, timers and blocking pool (see
+    /// [`dump`](crate::dump)), from any thread.
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().workers(2).build()?;
+    /// let handle = runtime.spawn(std::future::pending::<()>());
+    /// let dump = runtime.dump();
+    /// assert!(dump.tasks.iter().any(|task| task.id == handle.id()));
+    /// handle.cancel();
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn dump(&self) -> RuntimeDump {
+        RuntimeDump::take(&self.shared)
+    }
+
+    /// A snapshot of this runtime's counters.
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().workers(1).build()?;
+    /// let stats = runtime.stats();
+    /// assert_eq!((stats.workers, stats.live_tasks), (1, 0));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn stats(&self) -> RuntimeStats {
+        RuntimeStats::of(&self.shared)
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("workers", &self.shared.workers.len())
+            .finish()
+    }
+}
+
+/// Counters of a runtime at one instant: what is alive, waiting and running.
+///
+/// ```
+/// sprout::run(async {
+///     let before = sprout::stats().pending_timers;
+///     let sleeper = sprout::spawn(sprout::sleep(std::time::Duration::from_secs(60)));
+///     sprout::yield_now().await;
+///     assert_eq!(sprout::stats().pending_timers, before + 1);
+///     sleeper.cancel();
+/// });
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RuntimeStats {
+    /// Worker threads, counting the `block_on` thread.
+    pub workers: usize,
+    /// Tasks spawned and not yet finished (including `spawn_blocking` jobs).
+    pub live_tasks: usize,
+    /// Timers (sleeps, timeouts, intervals) waiting for their deadline.
+    pub pending_timers: usize,
+    /// File descriptors registered with the reactor.
+    pub registered_sources: usize,
+    /// Blocking-pool threads running a job.
+    pub blocking_busy: usize,
+    /// Blocking-pool threads waiting for a job.
+    pub blocking_idle: usize,
+}
+
+impl RuntimeStats {
+    /// Reads the counters of `shared`.
+    fn of(shared: &Scheduler) -> RuntimeStats {
+        let (blocking_busy, blocking_idle) = shared.blocking.thread_counts();
+        RuntimeStats {
+            workers: shared.workers.len(),
+            live_tasks: shared.registry.live_tasks(),
+            pending_timers: shared.reactor.pending_timers(),
+            registered_sources: shared.reactor.registered_sources(),
+            blocking_busy,
+            blocking_idle,
+        }
+    }
+}
+
+/// The counters of the runtime this code runs on.
+///
+/// # Panics
+/// When called outside a sprout runtime.
+///
+/// ```
+/// sprout::run(async {
+///     let _sleeper = sprout::spawn(sprout::sleep(std::time::Duration::from_secs(60)));
+///     sprout::yield_now().await; // let the sleeper register its timer
+///     let stats = sprout::stats();
+///     assert_eq!(stats.live_tasks, 1);
+///     assert_eq!(stats.pending_timers, 1);
+/// });
+/// ```
+#[track_caller]
+pub fn stats() -> RuntimeStats {
+    RuntimeStats::of(&context::expect_scheduler("sprout::stats"))
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // The destructors of the futures that shutdown drops run on this thread; inside the
+        // runtime's context, a `spawn` among them finds the runtime and is cancelled at once
+        // (executor I1) rather than panicking as "outside of a sprout runtime".
+        let _context = context::enter(self.shared.clone(), None);
+        shut_down(
+            &self.shared,
+            std::mem::take(&mut self.threads),
+            self.workers_exited
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
+            self.monitor.take(),
+            self.shutdown_timeout,
+            self.shutdown_report,
+        ); // I3
+    }
+}
+
+/// Stops the runtime `shared`: its background `threads` (which drop their end of
+/// `workers_exited` when they finish), its `monitor`, its tasks and its blocking pool, waiting at
+/// most `timeout` for what cannot be stopped (I1), and says what `report` asks for (I2).
+fn shut_down(
+    shared: &Scheduler,
+    threads: Vec<ThreadHandle<()>>,
+    workers_exited: &Receiver<()>,
+    monitor: Option<Monitor>,
+    timeout: Duration,
+    report: ShutdownReport,
+) {
+    let deadline = Instant::now() + timeout;
+    shared.report(|| Event::RuntimeShuttingDown);
+    shared.begin_shutdown();
+    let workers_stopped = wait_until_disconnected(workers_exited, deadline);
+    for thread in threads {
+        if workers_stopped || thread.is_finished() {
+            // A worker thread only ends by returning; a join error would be a panic inside the
+            // runtime itself, already reported by the panic hook.
+            let _ = thread.join();
+        }
+    }
+    if !workers_stopped && report != ShutdownReport::Off {
+        observe::report_stuck_workers(shared, timeout);
+    }
+    if let Some(mut monitor) = monitor {
+        monitor.stop();
+    }
+    // Closures already started run to their end; queued ones are dropped.
+    let blocking_running = shared.registry.started_blocking_tasks();
+    if report == ShutdownReport::All {
+        observe::report_alive(shared, blocking_running.len(), timeout);
+    }
+    shared.finish_shutdown();
+    // I/O still waiting now belongs to code outside the runtime (a plain thread with its own
+    // `block_on`): wake it, so it fails instead of waiting for events nobody will dispatch.
+    shared.reactor.shut_down();
+    if !blocking_running.is_empty()
+        && !shared.blocking.wait_for_threads(deadline)
+        && report != ShutdownReport::Off
+    {
+        observe::report_blocking_left_behind(&blocking_running, timeout);
+    }
+}
+
+/// Waits until every sender of `exited` is gone or `deadline` passes; `true` if all are gone.
+fn wait_until_disconnected(exited: &Receiver<()>, deadline: Instant) -> bool {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match exited.recv_timeout(left) {
+            Err(RecvTimeoutError::Disconnected) => return true,
+            Err(RecvTimeoutError::Timeout) => return false,
+            Ok(()) => {}
+        }
+    }
+}
