@@ -54,6 +54,8 @@
 //! Read next: `stream.rs`.
 
 mod addr;
+mod datagram;
+mod listener;
 mod server;
 mod signal;
 mod stream;
@@ -64,10 +66,12 @@ mod unix;
 #[doc(hidden)]
 pub use addr::Resolution;
 pub use addr::ToSocketAddrs;
+pub use datagram::{Datagram, DatagramSocket};
+pub use listener::{Accepted, Incoming, ListenSocket, Listener};
 pub use server::{HandlerResult, StopHandle, StreamServer, ACCEPT_BATCH, DEFAULT_GRACE_PERIOD};
 pub use signal::{shutdown_signal, ShutdownSignal};
 pub use stream::{ByteStream, StreamSocket};
-pub use tcp::{Incoming, TcpListener, TcpStream, LISTEN_BACKLOG};
+pub use tcp::{TcpListener, TcpStream, LISTEN_BACKLOG};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
 

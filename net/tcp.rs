@@ -17,16 +17,13 @@
 //!
 //! Read next: `udp.rs`, `unix.rs`, then `server.rs`.
 
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::addr::{first_success, resolve, ToSocketAddrs};
+use super::listener::Listener;
 use super::stream::ByteStream;
 use crate::Async;
 
@@ -45,30 +42,20 @@ const EINPROGRESS: i32 = 115;
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 const EINPROGRESS: i32 = 36;
 
-/// A TCP socket server, listening for connections.
+/// A TCP socket server, listening for connections: a [`Listener`] over std's listener, with
+/// [`bind`](TcpListener::bind) added here.
 ///
 /// ```
 /// use sprout::net::{TcpListener, TcpStream};
-///
 /// sprout::run(async {
 ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-///     let addr = listener.local_addr()?;
-///     let client = sprout::spawn(async move {
-///         let stream = TcpStream::connect(addr).await?;
-///         stream.write_all(b"hello").await
-///     });
-///     let (stream, _peer) = listener.accept().await?;
-///     let mut greeting = [0u8; 5];
-///     stream.read_exact(&mut greeting).await?;
-///     assert_eq!(&greeting, b"hello");
-///     client.await.unwrap()
-/// })
-/// .unwrap();
+///     let _client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (_stream, peer) = listener.accept().await?;
+///     assert!(peer.ip().is_loopback());
+///     std::io::Result::Ok(())
+/// }).unwrap();
 /// ```
-pub struct TcpListener {
-    /// The registered listening socket.
-    io: Async<std::net::TcpListener>,
-}
+pub type TcpListener = Listener<std::net::TcpListener>;
 
 /// A TCP connection. Cloning gives another handle to the same socket, so a reader task and a
 /// writer task can share it. Implements `futures_lite`'s `AsyncRead` and `AsyncWrite` (also on
@@ -91,7 +78,7 @@ pub struct TcpListener {
 /// ```
 pub type TcpStream = ByteStream<std::net::TcpStream>;
 
-impl TcpListener {
+impl Listener<std::net::TcpListener> {
     /// Creates a listener bound to `addr` (port 0 picks a free port), with `SO_REUSEADDR` set
     /// as the lecture's servers do, so a restarted server can bind at once.
     ///
@@ -117,159 +104,6 @@ impl TcpListener {
         socket.bind(&SockAddr::from(addr))?;
         socket.listen(LISTEN_BACKLOG)?;
         TcpListener::from_std(socket.into())
-    }
-
-    /// Wraps a std listener (switching it to non-blocking mode).
-    ///
-    /// # Panics
-    /// When called outside a sprout runtime.
-    ///
-    /// ```
-    /// use sprout::net::{TcpListener, TcpStream};
-    /// sprout::run(async {
-    ///     let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    ///     let listener = TcpListener::from_std(std_listener)?;
-    ///     assert!(listener.local_addr().is_ok());
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    #[track_caller]
-    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
-        crate::runtime::expect_runtime("sprout::net::TcpListener::from_std");
-        listener.set_nonblocking(true)?;
-        Ok(TcpListener {
-            io: Async::new(listener)?,
-        })
-    }
-
-    /// Deregisters the listener and returns the std one (still non-blocking).
-    ///
-    /// ```
-    /// use sprout::net::{TcpListener, TcpStream};
-    /// sprout::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let std_listener: std::net::TcpListener = listener.into_std()?;
-    ///     assert!(std_listener.local_addr().is_ok());
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
-        self.io.into_inner()
-    }
-
-    /// Waits for a connection and returns it with the peer's address.
-    ///
-    /// ```
-    /// use sprout::net::{TcpListener, TcpStream};
-    /// sprout::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let addr = listener.local_addr()?;
-    ///     let _client = TcpStream::connect(addr).await?;
-    ///     let (_stream, peer) = listener.accept().await?;
-    ///     assert_eq!(peer.ip().to_string(), "127.0.0.1");
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (stream, peer) = self.io.read_with(|listener| listener.accept()).await?;
-        Ok((TcpStream::from_std(stream)?, peer))
-    }
-
-    /// The poll form of `accept`.
-    ///
-    /// ```
-    /// use sprout::net::{TcpListener, TcpStream};
-    /// sprout::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (_stream, _peer) = futures_lite::future::poll_fn(|cx| listener.poll_accept(cx)).await?;
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        match self.io.poll_read_with(cx, |listener| listener.accept()) {
-            Poll::Ready(Ok((stream, peer))) => {
-                Poll::Ready(TcpStream::from_std(stream).map(|s| (s, peer)))
-            }
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    /// A stream of incoming connections (never ends; errors are items).
-    ///
-    /// ```
-    /// use sprout::net::{TcpListener, TcpStream};
-    /// sprout::run(async {
-    ///     use futures_lite::StreamExt;
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let mut incoming = listener.incoming();
-    ///     let first = incoming.next().await.unwrap()?;
-    ///     assert!(first.peer_addr().is_ok());
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
-    }
-
-    /// The address the listener is bound to.
-    ///
-    /// ```
-    /// use sprout::net::{TcpListener, TcpStream};
-    /// sprout::run(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-    ///     assert_eq!(listener.local_addr()?.ip().to_string(), "127.0.0.1");
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl fmt::Debug for TcpListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.io.get_ref().fmt(f)
-    }
-}
-
-/// The stream returned by [`TcpListener::incoming`].
-///
-/// ```
-/// use sprout::net::{TcpListener, TcpStream};
-/// sprout::run(async {
-///     let listener = TcpListener::bind("127.0.0.1:0").await?;
-///     let _incoming: sprout::net::Incoming<'_> = listener.incoming();
-///     std::io::Result::Ok(())
-/// }).unwrap();
-/// ```
-#[derive(Debug)]
-pub struct Incoming<'a> {
-    /// The listener accepted from.
-    listener: &'a TcpListener,
-}
-
-impl futures_lite::Stream for Incoming<'_> {
-    type Item = io::Result<TcpStream>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
-            .map(|result| Some(result.map(|(stream, _)| stream)))
     }
 }
 

@@ -13,19 +13,16 @@
 //!
 //! Read next: `server.rs`.
 
-use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 
+use super::datagram::Datagram;
+use super::listener::{Incoming, Listener};
 use super::stream::ByteStream;
-use crate::Async;
 
-/// A Unix stream socket server.
+/// A Unix stream socket server: a [`Listener`] over std's listener, with
+/// [`bind`](UnixListener::bind) and [`bind_addr`](UnixListener::bind_addr) added here.
 ///
 /// ```
 /// use sprout::net::{UnixListener, UnixStream};
@@ -47,10 +44,7 @@ use crate::Async;
 /// })
 /// .unwrap();
 /// ```
-pub struct UnixListener {
-    /// The registered listening socket.
-    io: Async<std::os::unix::net::UnixListener>,
-}
+pub type UnixListener = Listener<std::os::unix::net::UnixListener>;
 
 /// A Unix stream connection; the same API as [`TcpStream`](super::TcpStream).
 ///
@@ -68,7 +62,7 @@ pub struct UnixListener {
 /// ```
 pub type UnixStream = ByteStream<std::os::unix::net::UnixStream>;
 
-impl UnixListener {
+impl Listener<std::os::unix::net::UnixListener> {
     /// Creates a listener at `path` (synchronous, as in std: binding a path never waits).
     ///
     /// # Panics
@@ -111,106 +105,12 @@ impl UnixListener {
         crate::runtime::expect_runtime("sprout::net::UnixListener::bind_addr");
         UnixListener::from_std(std::os::unix::net::UnixListener::bind_addr(addr)?)
     }
-
-    /// Wraps a std listener (switching it to non-blocking mode).
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let std_listener = std::os::unix::net::UnixListener::bind(dir.join("s.sock"))?;
-    ///     let _listener = UnixListener::from_std(std_listener)?;
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    #[track_caller]
-    pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        crate::runtime::expect_runtime("sprout::net::UnixListener::from_std");
-        listener.set_nonblocking(true)?;
-        Ok(UnixListener {
-            io: Async::new(listener)?,
-        })
-    }
-
-    /// Waits for a connection.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let path = dir.join("s.sock");
-    ///     let listener = UnixListener::bind(&path)?;
-    ///     let _client = UnixStream::connect(&path).await?;
-    ///     let (_stream, _peer) = listener.accept().await?;
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, peer) = self.io.read_with(|listener| listener.accept()).await?;
-        Ok((UnixStream::from_std(stream)?, peer))
-    }
-
-    /// A stream of incoming connections.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     use futures_lite::StreamExt;
-    ///     let path = dir.join("s.sock");
-    ///     let listener = UnixListener::bind(&path)?;
-    ///     let _client = UnixStream::connect(&path).await?;
-    ///     let _first = listener.incoming().next().await.unwrap()?;
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub fn incoming(&self) -> UnixIncoming<'_> {
-        UnixIncoming { listener: self }
-    }
-
-    /// The address the listener is bound to.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let path = dir.join("s.sock");
-    ///     let listener = UnixListener::bind(&path)?;
-    ///     assert_eq!(listener.local_addr()?.as_pathname(), Some(path.as_path()));
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.as_raw_fd()
-    }
-}
-
-impl fmt::Debug for UnixListener {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.io.get_ref().fmt(f)
-    }
 }
 
 /// The stream returned by [`UnixListener::incoming`].
 ///
 /// ```
-/// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
+/// use sprout::net::UnixListener;
 /// sprout::run(async {
 ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
 ///     std::fs::create_dir_all(&dir)?;
@@ -219,28 +119,7 @@ impl fmt::Debug for UnixListener {
 ///     std::fs::remove_dir_all(&dir)
 /// }).unwrap();
 /// ```
-#[derive(Debug)]
-pub struct UnixIncoming<'a> {
-    /// The listener accepted from.
-    listener: &'a UnixListener,
-}
-
-impl futures_lite::Stream for UnixIncoming<'_> {
-    type Item = io::Result<UnixStream>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match self
-            .listener
-            .io
-            .poll_read_with(cx, |listener| listener.accept())
-        {
-            Poll::Ready(result) => Poll::Ready(Some(
-                result.and_then(|(stream, _)| UnixStream::from_std(stream)),
-            )),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
+pub type UnixIncoming<'a> = Incoming<'a, std::os::unix::net::UnixListener>;
 
 impl UnixStream {
     /// Connects to the listener at `path`.
@@ -347,13 +226,9 @@ impl UnixStream {
 ///     std::fs::remove_dir_all(&dir)
 /// }).unwrap();
 /// ```
-#[derive(Clone)]
-pub struct UnixDatagram {
-    /// The registered socket, shared by clones.
-    io: Arc<Async<std::os::unix::net::UnixDatagram>>,
-}
+pub type UnixDatagram = Datagram<std::os::unix::net::UnixDatagram>;
 
-impl UnixDatagram {
+impl Datagram<std::os::unix::net::UnixDatagram> {
     /// A socket bound to `path`.
     ///
     /// ```
@@ -369,7 +244,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
         crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind");
-        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+        Datagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
     }
 
     /// A socket bound to `addr`, which may be an abstract name on Linux.
@@ -388,7 +263,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn bind_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixDatagram> {
         crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind_addr");
-        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind_addr(addr)?)
+        Datagram::from_std(std::os::unix::net::UnixDatagram::bind_addr(addr)?)
     }
 
     /// A socket bound to no path (it can still send, and receive once connected).
@@ -406,7 +281,7 @@ impl UnixDatagram {
     #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
         crate::runtime::expect_runtime("sprout::net::UnixDatagram::unbound");
-        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
+        Datagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
     }
 
     /// A connected pair of sockets.
@@ -427,28 +302,7 @@ impl UnixDatagram {
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         crate::runtime::expect_runtime("sprout::net::UnixDatagram::pair");
         let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
-        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
-    }
-
-    /// Wraps a std socket (switching it to non-blocking mode).
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let (a, _b) = std::os::unix::net::UnixDatagram::pair()?;
-    ///     let _a = UnixDatagram::from_std(a)?;
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    #[track_caller]
-    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        crate::runtime::expect_runtime("sprout::net::UnixDatagram::from_std");
-        socket.set_nonblocking(true)?;
-        Ok(UnixDatagram {
-            io: Arc::new(Async::new(socket)?),
-        })
+        Ok((Datagram::from_std(a)?, Datagram::from_std(b)?))
     }
 
     /// Sets the default peer (synchronous, as in std).
@@ -470,40 +324,6 @@ impl UnixDatagram {
         self.io.get_ref().connect(path)
     }
 
-    /// Sends to the connected peer.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let (a, _b) = UnixDatagram::pair()?;
-    ///     assert_eq!(a.send(b"abc").await?, 3);
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_with(|socket| socket.send(buf)).await
-    }
-
-    /// Receives from the connected peer.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let (a, b) = UnixDatagram::pair()?;
-    ///     a.send(b"abc").await?;
-    ///     let mut buf = [0u8; 8];
-    ///     assert_eq!(b.recv(&mut buf).await?, 3);
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_with(|socket| socket.recv(buf)).await
-    }
-
     /// Sends to the socket at `path`.
     ///
     /// ```
@@ -522,52 +342,5 @@ impl UnixDatagram {
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         self.io.write_with(|socket| socket.send_to(buf, path)).await
-    }
-
-    /// Receives a datagram and the address it came from.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let (a, b) = UnixDatagram::pair()?;
-    ///     a.send(b"who").await?;
-    ///     let mut buf = [0u8; 8];
-    ///     let (n, _from) = b.recv_from(&mut buf).await?;
-    ///     assert_eq!(n, 3);
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_with(|socket| socket.recv_from(buf)).await
-    }
-
-    /// This socket's address.
-    ///
-    /// ```
-    /// use sprout::net::{UnixDatagram, UnixListener, UnixStream};
-    /// sprout::run(async {
-    ///     let dir = std::env::temp_dir().join(format!("sprout-doc-{}-{}", std::process::id(), line!()));
-    ///     std::fs::create_dir_all(&dir)?;
-    ///     let socket = UnixDatagram::bind(dir.join("d.sock"))?;
-    ///     assert!(socket.local_addr()?.as_pathname().is_some());
-    ///     std::fs::remove_dir_all(&dir)
-    /// }).unwrap();
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.as_fd()
-    }
-}
-
-impl fmt::Debug for UnixDatagram {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.io.get_ref().fmt(f)
     }
 }
