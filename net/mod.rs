@@ -59,6 +59,7 @@ mod listener;
 mod server;
 mod signal;
 mod stream;
+mod stream_traits;
 mod tcp;
 mod udp;
 mod unix;

@@ -19,17 +19,14 @@
 //! - I1: the fd stays registered while any clone lives; the last clone's drop deregisters it
 //!   before closing it (I1 of `async_io.rs`).
 //!
-//! Read next: `tcp.rs`.
+//! Read next: `stream_traits.rs`, then `listener.rs`.
 
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-
-use futures_lite::io::{AsyncRead, AsyncWrite};
 
 use crate::Async;
 
@@ -205,14 +202,22 @@ impl<T: StreamSocket> ByteStream<T> {
     }
 
     /// One read (charged to the cooperative budget by its size).
-    fn poll_read_some(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_read_some(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         self.io
             .poll_read_into(cx, buf, |socket, buf| socket.read_bytes(buf))
     }
 
     /// One write, a plain `send` (measurably cheaper in the kernel than a one-element
     /// `writev`); a short write marks the socket full.
-    fn poll_write_some(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(super) fn poll_write_some(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.io
             .poll_write_from(cx, buf, |socket, buf| socket.write_bytes(buf))
     }
@@ -331,83 +336,6 @@ impl<T: StreamSocket> Clone for ByteStream<T> {
 
 // The traits are implemented on `&ByteStream` (reading and writing need only `&self`), and
 // the owned stream delegates to that, so each poll function is written once.
-
-impl<T: StreamSocket> AsyncRead for &ByteStream<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_some(cx, buf)
-    }
-}
-
-impl<T: StreamSocket> AsyncWrite for &ByteStream<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_some(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_write_with(cx, |socket| socket.write_bytes_vectored(bufs))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(())) // Nothing is buffered: writes go straight to the socket.
-    }
-
-    /// A half-close of the write side; a socket the peer already reset counts as closed.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.shutdown(Shutdown::Write) {
-            Err(error) if error.kind() != io::ErrorKind::NotConnected => Poll::Ready(Err(error)),
-            _ => Poll::Ready(Ok(())),
-        }
-    }
-}
-
-impl<T: StreamSocket> AsyncRead for ByteStream<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self).poll_read(cx, buf)
-    }
-}
-
-impl<T: StreamSocket> AsyncWrite for ByteStream<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut &*self).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self).poll_flush(cx)
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut &*self).poll_close(cx)
-    }
-}
 
 impl<T: StreamSocket> AsFd for ByteStream<T> {
     fn as_fd(&self) -> BorrowedFd<'_> {

@@ -51,6 +51,7 @@ pub(crate) mod local;
 mod loom_model;
 mod meta;
 mod poll;
+mod schedule;
 
 pub(crate) use cell::{drop_caught, panic_message, report_detached_panic, TaskCell};
 pub use id::{TaskId, TaskKind, TaskState};
@@ -58,6 +59,7 @@ pub use join::{join_all, JoinError, JoinHandle};
 pub(crate) use local::drop_all_on_this_thread;
 pub(crate) use meta::TaskMeta;
 pub(crate) use poll::{poll_guarded, PollOutcome, Polled};
+pub(crate) use schedule::{Joinable, Runnable, Schedulable, Schedule, TaskEvent};
 
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -94,79 +96,6 @@ const JOIN_WAKER: usize = 1 << 5;
 
 /// `Header::registry_key` of a task not (or no longer) in the registry (see I6).
 const NOT_REGISTERED: usize = usize::MAX;
-
-/// What a task needs from the runtime that runs it. The task module defines it and the
-/// executor implements it (`executor.rs`), so this module never names its scheduler: a task
-/// can be run, and tested, with any implementation.
-pub(crate) trait Schedule: Send + Sync + 'static {
-    /// Pushes a woken task onto a run queue (on a worker: its LIFO slot; elsewhere: the
-    /// injector). Called only by whoever won the right to push (I1).
-    fn schedule(&self, task: Runnable);
-    /// Pushes a task that woke itself during its poll: deferred until the reactor was polled.
-    fn schedule_yielded(&self, task: Runnable);
-    /// Pushes a woken `spawn_local` task onto its owner worker's pinned queue.
-    fn schedule_pinned(&self, owner: usize, task: Runnable);
-    /// The task stored its result: it leaves the registry of live tasks (I6).
-    fn release(&self, header: &Header);
-    /// The task is complete: one live task fewer.
-    fn task_finished(&self);
-    /// Reports an event of this task's life to whoever watches the runtime. Called only when
-    /// the task's `TaskMeta::observed` says someone does (hooks I1).
-    fn observe(&self, header: &Header, event: TaskEvent);
-}
-
-/// What a task reports about itself through [`Schedule::observe`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TaskEvent {
-    /// It was woken; `must_push` if this wake-up queues it (it was neither queued nor running).
-    Woken {
-        /// `true` if the waker pushes it onto a run queue.
-        must_push: bool,
-    },
-    /// A poll begins (the `poll`-th, counting from 1).
-    PollStarted {
-        /// The poll's number.
-        poll: u32,
-    },
-    /// That poll returned.
-    PollEnded(PollOutcome),
-    /// The worker is done with the task's turn, after whatever its poll's ending woke.
-    RunEnded,
-    /// `JoinHandle::cancel` was called.
-    CancelRequested,
-    /// A cancelled task's future is being dropped.
-    CancelledDropped,
-    /// The poll in progress on this thread awaits this task's `JoinHandle`.
-    Awaited,
-}
-
-/// Something a worker can run: the type-erased face of a task that the run queues hold.
-pub(crate) trait Schedulable: Send + Sync + 'static {
-    /// The part shared by every kind of task.
-    fn header(&self) -> &Header;
-    /// Polls the future once (or drops it, if cancelled). Called only by the worker that popped
-    /// the task from a run queue.
-    fn run(self: Arc<Self>);
-    /// Pushes the task onto the run queue it belongs on (any worker's, or its owner's for a
-    /// `spawn_local` task). Called only by whoever won the right to push (I1).
-    fn schedule(self: Arc<Self>);
-    /// Drops the future without polling it, at runtime shutdown, and completes the task as
-    /// cancelled. Does nothing if a poll is in progress on another thread (a blocking job).
-    fn shut_down(&self);
-}
-
-/// A task as it travels through the run queues: a reference-counted, type-erased task.
-pub(crate) type Runnable = Arc<dyn Schedulable>;
-
-/// The output side of a task, as seen by its `JoinHandle`, erased over the future's type.
-pub(crate) trait Joinable<T>: Send + Sync + 'static {
-    /// The part shared by every kind of task.
-    fn header(&self) -> &Header;
-    /// Takes the output out of a `COMPLETE` task; `None` if it was already taken.
-    fn take_output(&self) -> Option<Result<T, JoinError>>;
-    /// The same task, seen as something a worker can run (to schedule a cancellation).
-    fn runnable(self: Arc<Self>) -> Runnable;
-}
 
 /// The fields every task has, whatever its future: identity, state, and who waits for it.
 pub(crate) struct Header {

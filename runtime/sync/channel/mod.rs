@@ -24,16 +24,18 @@
 
 mod blocking;
 mod errors;
+mod receiver;
 mod waiting;
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::wait_list::{wake_all, Ticket, WaitList};
+use super::wait_list::{wake_all, WaitList};
 use crate::runtime::lock::lock;
 
 pub use errors::{RecvError, SendError, TryRecvError, TrySendError};
+pub use receiver::Receiver;
 pub use waiting::{RecvFuture, SendFuture};
 
 /// A channel that holds at most `capacity` values (0 is taken as 1): `send` waits while it is
@@ -146,26 +148,6 @@ impl<T> ChanState<T> {
 /// });
 /// ```
 pub struct Sender<T> {
-    /// The channel.
-    chan: Arc<Chan<T>>,
-}
-
-/// The receiving end. Cloneable; each value goes to exactly one receiver.
-///
-/// ```
-/// sprout::run(async {
-///     let (tx, rx) = sprout::sync::unbounded();
-///     let rx2 = rx.clone(); // many consumers: each value goes to one of them
-///     tx.send("once").await.unwrap();
-///     drop(tx);
-///     let got = rx.recv().await.ok().or(rx2.recv().await.ok());
-///     assert_eq!(got, Some("once"));
-/// });
-/// ```
-pub struct Receiver<T> {
-    /// The receiver's place in `recv_waiters` while it waits as a `Stream` (`poll_next`);
-    /// `recv()` futures keep their own.
-    stream_ticket: Ticket,
     /// The channel.
     chan: Arc<Chan<T>>,
 }
@@ -287,119 +269,10 @@ impl<T> Sender<T> {
     }
 }
 
-impl<T> Receiver<T> {
-    /// Receives the next value, waiting for one. `Err(RecvError)` once the channel is empty
-    /// and every `Sender` is gone.
-    ///
-    /// ```
-    /// sprout::run(async {
-    ///     let (tx, rx) = sprout::sync::unbounded();
-    ///     sprout::spawn(async move { tx.send(42).await.unwrap() }).detach();
-    ///     assert_eq!(rx.recv().await, Ok(42));
-    /// });
-    /// ```
-    pub fn recv(&self) -> RecvFuture<'_, T> {
-        RecvFuture::new(self)
-    }
-
-    /// Receives a value if one is waiting.
-    ///
-    /// ```
-    /// let (tx, rx) = sprout::sync::unbounded();
-    /// tx.try_send(5).unwrap();
-    /// assert_eq!(rx.try_recv(), Ok(5));
-    /// ```
-    pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        let mut state = lock(&self.chan.state);
-        match state.queue.pop_front() {
-            Some(value) => {
-                let sender = state.send_waiters.notify_one();
-                drop(state);
-                wake_all(sender);
-                Ok(value)
-            }
-            None if state.senders == 0 => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
-        }
-    }
-
-    /// Values waiting in the channel.
-    ///
-    /// ```
-    /// let (tx, rx) = sprout::sync::unbounded();
-    /// tx.try_send(1).unwrap();
-    /// tx.try_send(2).unwrap();
-    /// assert_eq!(rx.len(), 2);
-    /// ```
-    pub fn len(&self) -> usize {
-        lock(&self.chan.state).queue.len()
-    }
-
-    /// `true` if no value is waiting.
-    ///
-    /// ```
-    /// let (_tx, rx) = sprout::sync::unbounded::<u8>();
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// The channel's bound, as [`Sender::capacity`].
-    ///
-    /// ```
-    /// assert_eq!(sprout::sync::channel::<u8>(2).1.capacity(), Some(2));
-    /// ```
-    pub fn capacity(&self) -> Option<usize> {
-        self.chan.capacity()
-    }
-
-    /// `true` if the channel is bounded and full, as [`Sender::is_full`].
-    ///
-    /// ```
-    /// let (_tx, rx) = sprout::sync::channel::<u8>(1);
-    /// assert!(!rx.is_full());
-    /// ```
-    pub fn is_full(&self) -> bool {
-        self.chan.is_full()
-    }
-
-    /// How many `Sender`s are alive, as [`Sender::sender_count`].
-    ///
-    /// ```
-    /// let (tx, rx) = sprout::sync::unbounded::<u8>();
-    /// drop(tx);
-    /// assert_eq!(rx.sender_count(), 0);
-    /// ```
-    pub fn sender_count(&self) -> usize {
-        lock(&self.chan.state).senders
-    }
-
-    /// How many `Receiver`s are alive, as [`Sender::receiver_count`].
-    ///
-    /// ```
-    /// let (_tx, rx) = sprout::sync::unbounded::<u8>();
-    /// assert_eq!(rx.receiver_count(), 1);
-    /// ```
-    pub fn receiver_count(&self) -> usize {
-        lock(&self.chan.state).receivers
-    }
-}
-
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         lock(&self.chan.state).senders += 1;
         Sender {
-            chan: self.chan.clone(),
-        }
-    }
-}
-
-impl<T> Clone for Receiver<T> {
-    fn clone(&self) -> Self {
-        lock(&self.chan.state).receivers += 1;
-        Receiver {
-            stream_ticket: None,
             chan: self.chan.clone(),
         }
     }
@@ -420,34 +293,8 @@ impl<T> Drop for Sender<T> {
     }
 }
 
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        let mut state = lock(&self.chan.state);
-        state.receivers -= 1;
-        let mut woken = if state.receivers == 0 {
-            state.send_waiters.notify_all()
-        } else {
-            Vec::new()
-        };
-        // Woken as a stream for a value it will not take: pass it on (I2).
-        if state.recv_waiters.cancel(&mut self.stream_ticket) {
-            woken.extend(state.recv_waiters.notify_one());
-        }
-        drop(state);
-        wake_all(woken);
-    }
-}
-
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sender").field("len", &self.len()).finish()
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("len", &self.len())
-            .finish()
     }
 }

@@ -24,24 +24,25 @@
 //!   "running is empty" means "no handler is left".
 //! - I2: a connection's permit is held by its handler task's guard and released when it ends.
 //!
-//! Read next: `examples/echo.rs`, the headline user.
+//! Read next: `server/handle.rs`, `server/connections.rs`, then `examples/echo.rs`, the headline user.
 
-use std::any::Any;
-use std::fmt::Display;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures_lite::future::{or, FutureExt};
+use futures_lite::future::or;
+
+mod connections;
+mod handle;
 
 use super::signal::{shutdown_signal, ShutdownSignal};
 use super::tcp::{TcpListener, TcpStream};
 use super::ToSocketAddrs;
-use crate::runtime::sync::{Event, OwnedSemaphorePermit, Semaphore};
-use crate::JoinHandle;
+use crate::runtime::sync::Semaphore;
+use connections::Connections;
+pub use handle::{HandlerResult, StopHandle};
 
 /// Accepts in a row before the accept loop yields to other tasks.
 ///
@@ -59,30 +60,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(1);
 /// assert_eq!(sprout::net::DEFAULT_GRACE_PERIOD, std::time::Duration::from_secs(10));
 /// ```
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
-
-/// What a handler may return: `()` or `Result<(), E>` with a printable error.
-///
-/// ```
-/// use sprout::net::HandlerResult;
-/// assert_eq!(().into_error(), None);
-/// assert_eq!(Err::<(), _>("bad request").into_error(), Some("bad request".to_string()));
-/// ```
-pub trait HandlerResult: Send + 'static {
-    /// The error to report, if any.
-    fn into_error(self) -> Option<String>;
-}
-
-impl HandlerResult for () {
-    fn into_error(self) -> Option<String> {
-        None
-    }
-}
-
-impl<E: Display + Send + 'static> HandlerResult for Result<(), E> {
-    fn into_error(self) -> Option<String> {
-        self.err().map(|error| error.to_string())
-    }
-}
 
 /// A TCP server that runs `handler(stream, peer)` in its own task for each connection.
 ///
@@ -140,43 +117,6 @@ impl<H> std::fmt::Debug for StreamServer<H> {
             .field("max_connections", &self.max_connections)
             .field("grace_period", &self.grace_period)
             .finish()
-    }
-}
-
-/// Stops a [`StreamServer`] from anywhere (another task, another thread). Cloneable.
-///
-/// ```
-/// use sprout::net::StopHandle;
-/// let stop = StopHandle::default();
-/// let for_another_thread = stop.clone();
-/// std::thread::spawn(move || for_another_thread.stop()).join().unwrap();
-/// assert!(stop.is_stopped());
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct StopHandle {
-    /// Set once, by `stop`.
-    stopped: Arc<Event>,
-}
-
-impl StopHandle {
-    /// Asks the server to stop: it stops accepting at once and drains its handlers.
-    ///
-    /// ```
-    /// let stop = sprout::net::StopHandle::default();
-    /// stop.stop();
-    /// assert!(stop.is_stopped());
-    /// ```
-    pub fn stop(&self) {
-        self.stopped.set();
-    }
-
-    /// `true` once `stop` was called.
-    ///
-    /// ```
-    /// assert!(!sprout::net::StopHandle::default().is_stopped());
-    /// ```
-    pub fn is_stopped(&self) -> bool {
-        self.stopped.is_set()
     }
 }
 
@@ -409,19 +349,6 @@ where
     }
 }
 
-/// Locks `mutex`; a panic while it was held cannot leave `running` inconsistent (each critical
-/// section is one push or take), so poisoning is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// The text of a panic payload made by `panic!`.
-fn panic_text(payload: &(dyn Any + Send)) -> &str {
-    let text = payload.downcast_ref::<&str>().copied();
-    text.or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a non-string panic payload")
-}
-
 /// Accept errors that concern only the one connection (it was reset before we accepted it).
 fn is_transient(error: &io::Error) -> bool {
     matches!(
@@ -435,108 +362,4 @@ fn is_transient(error: &io::Error) -> bool {
 /// EMFILE (process fd limit), ENFILE (system fd limit), ENOBUFS, ENOMEM.
 fn is_out_of_descriptors(error: &io::Error) -> bool {
     matches!(error.raw_os_error(), Some(24 | 23 | 105 | 12))
-}
-
-/// The handler tasks that are running (I1).
-#[derive(Default)]
-struct Connections {
-    /// Handles of the running handler tasks, by slot.
-    running: Mutex<Vec<Option<JoinHandle<()>>>>,
-    /// Set whenever `running` becomes empty.
-    idle: Event,
-}
-
-impl Connections {
-    /// Spawns the handler task for one connection.
-    fn spawn<H, F, R>(
-        self: &Arc<Self>,
-        handler: &Arc<H>,
-        stream: TcpStream,
-        peer: SocketAddr,
-        permit: Option<OwnedSemaphorePermit>,
-    ) where
-        H: Fn(TcpStream, SocketAddr) -> F + Send + Sync + 'static,
-        F: Future<Output = R> + Send + 'static,
-        R: HandlerResult,
-    {
-        let mut running = lock(&self.running);
-        let slot = running
-            .iter()
-            .position(Option::is_none)
-            .unwrap_or(running.len());
-        let guard = ConnectionGuard {
-            connections: self.clone(),
-            slot,
-            _permit: permit,
-        };
-        let handler = handler.clone();
-        self.idle.clear();
-        // Spawned under the lock: the task cannot remove its entry before we insert it (I1).
-        // Named after the peer, so the trace, the dump and the watchdog say whose connection.
-        let task = crate::TaskBuilder::new()
-            .name(peer.to_string())
-            .spawn(async move {
-                let _guard = guard;
-                match AssertUnwindSafe(handler(stream, peer)).catch_unwind().await {
-                    Ok(result) => {
-                        if let Some(error) = result.into_error() {
-                            eprintln!("sprout: connection from {peer}: handler failed: {error}");
-                        }
-                    }
-                    Err(panic) => eprintln!(
-                        "sprout: connection from {peer}: handler panicked: {}",
-                        panic_text(panic.as_ref())
-                    ),
-                }
-            });
-        if slot == running.len() {
-            running.push(Some(task));
-        } else {
-            running[slot] = Some(task);
-        }
-    }
-
-    /// After the listener closed: waits up to `grace` for the handlers, cancels the rest, and
-    /// returns once none is left.
-    async fn drain(&self, grace: Duration) {
-        if crate::timeout(grace, self.idle.wait()).await.is_ok() && self.is_empty() {
-            return;
-        }
-        for task in lock(&self.running).iter().flatten() {
-            task.cancel();
-        }
-        while !self.is_empty() {
-            self.idle.wait().await;
-        }
-    }
-
-    /// `true` when no handler is running.
-    fn is_empty(&self) -> bool {
-        lock(&self.running).iter().all(Option::is_none)
-    }
-}
-
-/// Lives inside a handler task; its drop (completion or cancellation) unlists the task (I1)
-/// and returns its permit (I2).
-struct ConnectionGuard {
-    /// Where the task is listed.
-    connections: Arc<Connections>,
-    /// The task's slot in `running`.
-    slot: usize,
-    /// The connection's permit, if the server is limited.
-    _permit: Option<OwnedSemaphorePermit>,
-}
-
-impl Drop for ConnectionGuard {
-    fn drop(&mut self) {
-        let mut running = lock(&self.connections.running);
-        // The handle of our own task: dropping it detaches a task that is finishing anyway.
-        let own_handle = running[self.slot].take();
-        let now_idle = running.iter().all(Option::is_none);
-        drop(running);
-        drop(own_handle);
-        if now_idle {
-            self.connections.idle.set();
-        }
-    }
 }

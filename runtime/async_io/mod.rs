@@ -24,7 +24,7 @@
 //! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
 //! same idea with a readiness guard instead of closures.
 //!
-//! Read next: `net/tcp.rs`, the first user.
+//! Read next: `async_io/bytes.rs`, then `net/stream.rs`, the first user.
 
 use std::fmt;
 use std::io;
@@ -34,11 +34,13 @@ use std::task::{Context, Poll};
 
 use futures_lite::future::poll_fn;
 
-use super::coop;
-use super::direction::Direction;
-use super::hooks::Event;
-use super::reactor::{Reactor, Source};
-use super::scheduler::context;
+mod bytes;
+
+use crate::runtime::coop;
+use crate::runtime::direction::Direction;
+use crate::runtime::hooks::Event;
+use crate::runtime::reactor::{Reactor, Source};
+use crate::runtime::scheduler::context;
 
 /// A non-blocking I/O object registered with the reactor.
 ///
@@ -289,83 +291,6 @@ impl<T: AsFd> Async<T> {
         self.poll_io(cx, Direction::Write, op)
     }
 
-    /// For byte-stream sockets: reads into `buf` with `op`, like
-    /// [`poll_read_with`](Self::poll_read_with), and charges the task's cooperative budget for the
-    /// bytes read (`coop.rs`), so a bulk transfer yields as often as small requests do.
-    ///
-    /// ```
-    /// use std::io::{Read, Write};
-    /// use std::os::unix::net::UnixStream;
-    /// use futures_lite::future::poll_fn;
-    /// sprout::run(async {
-    ///     let (a, mut b) = UnixStream::pair()?;
-    ///     a.set_nonblocking(true)?;
-    ///     let a = sprout::Async::new(a)?;
-    ///     b.write_all(b"abc")?;
-    ///     let mut buf = [0u8; 8];
-    ///     let n = poll_fn(|cx| a.poll_read_into(cx, &mut buf, |mut s, buf| s.read(buf))).await?;
-    ///     assert_eq!(&buf[..n], b"abc");
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn poll_read_into(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-        mut op: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        let read = self.poll_io(cx, Direction::Read, |io| op(io, buf));
-        if let Poll::Ready(Ok(bytes)) = read {
-            coop::charge_bytes(bytes);
-            let fd = self.source.fd();
-            self.reactor.report(|| Event::Read { fd, bytes });
-        }
-        read
-    }
-
-    /// For byte-stream sockets: writes `buf` with `op`, like
-    /// [`poll_write_with`](Self::poll_write_with), charging the budget for the bytes written
-    /// (see [`poll_read_into`](Self::poll_read_into)). A short write proves the socket's send buffer
-    /// is full, so the cached writability is cleared at once: the next write waits for the
-    /// reactor's "writable" edge (which comes when the peer's ACKs free space, or when the
-    /// socket closes) instead of first trying a `send` that would fail with `WouldBlock`.
-    ///
-    /// Production note: tokio also clears *read* readiness after a short read, saving a `recv`
-    /// per message. That is only sound with `EPOLLRDHUP`, which records a peer's FIN as sticky
-    /// "read closed" readiness; `polling` does not expose it, and without it a FIN that arrives
-    /// together with the last data would never wake the reader again
-    /// (`tests/net_tcp_echo.rs::data_and_fin_in_one_burst_still_reach_eof`). So sprout pays that
-    /// `recv`; docs/ has the figures with and without.
-    ///
-    /// ```
-    /// use std::io::Write;
-    /// use std::os::unix::net::UnixStream;
-    /// use futures_lite::future::poll_fn;
-    /// sprout::run(async {
-    ///     let (a, _b) = UnixStream::pair()?;
-    ///     a.set_nonblocking(true)?;
-    ///     let a = sprout::Async::new(a)?;
-    ///     let n = poll_fn(|cx| a.poll_write_from(cx, b"data", |mut s, buf| s.write(buf))).await?;
-    ///     assert_eq!(n, 4);
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn poll_write_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-        mut op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
-    ) -> Poll<io::Result<usize>> {
-        let len = buf.len();
-        let written = self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len);
-        if let Poll::Ready(Ok(bytes)) = written {
-            coop::charge_bytes(bytes);
-            let fd = self.source.fd();
-            self.reactor.report(|| Event::Wrote { fd, bytes, len });
-        }
-        written
-    }
-
     /// The retry loop shared by both directions.
     fn poll_io<R>(
         &self,
@@ -380,7 +305,7 @@ impl<T: AsFd> Async<T> {
     /// `WouldBlock` forget the readiness (at the tick it was seen, so a newer event survives) and
     /// wait; on success, also forget it if `drained` says the result proves the socket drained.
     // ANCHOR: poll_io
-    fn poll_io_until<R>(
+    pub(super) fn poll_io_until<R>(
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
