@@ -35,6 +35,7 @@
 //!
 //! Read next: `reactor/source.rs`, then `async_io.rs` (how `Async<T>` uses a source).
 
+mod observed;
 mod source;
 mod timer_queue;
 
@@ -50,8 +51,7 @@ use std::time::{Duration, Instant};
 
 use polling::{Event as PollEvent, Events, PollMode, Poller};
 
-use crate::runtime::direction::Direction;
-use crate::runtime::hooks::{self, Event, FdEvent, MaybeHooks, WakeCause};
+use crate::runtime::hooks::{self, Event, MaybeHooks, WakeCause};
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
 use timer_queue::TimerQueue;
@@ -81,7 +81,7 @@ pub(crate) struct Driver {
     /// Wakers collected during dispatch, woken after every lock is released.
     woken: Vec<Waker>,
     /// While observed: runs of `woken` (how many, and why), so each wake-up is reported with
-    /// its cause. Empty otherwise.
+    /// its cause (`reactor/observed.rs`). Empty otherwise.
     causes: Vec<(usize, WakeCause)>,
 }
 
@@ -220,51 +220,26 @@ impl Reactor {
     /// Returns how many wakers were woken.
     // ANCHOR: dispatch
     pub(crate) fn dispatch(&self, driver: &mut Driver) -> usize {
-        let Driver {
-            events,
-            woken,
-            causes,
-        } = driver;
+        if let Some(hooks) = &self.hooks {
+            return self.dispatch_observed(driver, &**hooks); // The same steps, reported.
+        }
+        let Driver { events, woken, .. } = driver;
         {
             let sources = lock(&self.sources);
             for event in events.iter() {
                 // A stale event for a deregistered key finds an empty slot (or, at worst, a new
                 // source reusing the key, which then makes one harmless spurious attempt).
                 if let Some(source) = sources.get(event.key) {
-                    let before = woken.len();
-                    let readers = source.on_event(event.readable, event.writable, woken);
-                    if self.hooks.is_some() {
-                        let writers = woken.len() - before - readers;
-                        causes.push((readers, WakeCause::Fd(source.fd(), Direction::Read)));
-                        causes.push((writers, WakeCause::Fd(source.fd(), Direction::Write)));
-                    }
+                    source.on_event(event.readable, event.writable, woken);
                 }
-            }
-            if let Some(hooks) = &self.hooks {
-                report_events(&**hooks, events, &sources);
             }
         }
         events.clear();
-        let before = woken.len();
         lock(&self.timers).queue.fire_expired(Instant::now(), woken);
         let count = woken.len();
         // Wake after every lock is released: a wake-up pushes onto a run queue and may unpark a
         // worker, which should not happen while we hold the sources lock.
-        match &self.hooks {
-            None => woken.drain(..).for_each(Waker::wake),
-            Some(hooks) => {
-                if count > before {
-                    hooks.event(Event::TimersFired(count - before));
-                    causes.push((count - before, WakeCause::Timer));
-                }
-                let mut wakers = woken.drain(..);
-                for (how_many, cause) in causes.drain(..) {
-                    hooks.event(Event::Delivering(Some(cause)));
-                    wakers.by_ref().take(how_many).for_each(Waker::wake);
-                    hooks.event(Event::Delivering(None));
-                }
-            }
-        }
+        woken.drain(..).for_each(Waker::wake);
         count
     }
     // ANCHOR_END: dispatch
@@ -334,20 +309,5 @@ impl Reactor {
     /// How many fds are registered.
     pub(crate) fn registered_sources(&self) -> usize {
         lock(&self.sources).len()
-    }
-}
-
-/// Reports what one `epoll_wait` returned (only called while observed).
-fn report_events(hooks: &dyn hooks::Hooks, events: &Events, sources: &Slab<Arc<Source>>) {
-    let described: Vec<FdEvent> = events
-        .iter()
-        .map(|event| FdEvent {
-            fd: sources.get(event.key).map(|source| source.fd()),
-            readable: event.readable,
-            writable: event.writable,
-        })
-        .collect();
-    if !described.is_empty() {
-        hooks.event(Event::ReactorEvents(&described));
     }
 }

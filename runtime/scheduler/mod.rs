@@ -183,18 +183,13 @@ impl Scheduler {
         if self.shutting_down.load(Ordering::Acquire) {
             return task.shut_down(); // I1
         }
-        let worker = context::worker_index(self);
-        self.report(|| {
-            let queue = if worker.is_some() {
-                queue
-            } else {
-                Queue::Injector
-            };
-            Event::Queued(task.header(), queue)
-        });
-        match worker {
-            Some(worker) => on_worker(worker, task),
+        match context::worker_index(self) {
+            Some(worker) => {
+                self.report(|| Event::Queued(task.header(), queue));
+                on_worker(worker, task);
+            }
             None => {
+                self.report(|| Event::Queued(task.header(), Queue::Injector));
                 self.injector.push(task);
                 self.wake_one_idle();
             }
