@@ -8,7 +8,7 @@
 //! [connect(name) → spawn_blocking(getaddrinfo)] → connect → Pending → waker parked in reactor → writable → Ready
 //! ```
 //!
-//! Read next: `stream.rs`.
+//! Read next: `net/tcp.rs`.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};

@@ -13,7 +13,7 @@
 //! (how it binds and connects, `send_to` with its kind of address, UDP's `peek` and broadcast).
 //! Like a stream, the socket is an `Arc` around `Async<T>`: clones share one registration.
 //!
-//! Read next: `udp.rs`, then `unix.rs`.
+//! Read next: `net/addr.rs`.
 
 use std::fmt;
 use std::io;

@@ -12,7 +12,7 @@
 //! exist once, and each protocol file adds only how its listener is bound (`tcp.rs`,
 //! `unix.rs`).
 //!
-//! Read next: `datagram.rs`.
+//! Read next: `net/datagram.rs`.
 
 use std::fmt;
 use std::io;

@@ -18,7 +18,7 @@
 //! | `udp.rs`    | `UdpSocket`                                                          |
 //! | `unix.rs`   | `UnixListener`, `UnixStream`, `UnixDatagram`                         |
 //! | `signal.rs` | Ctrl-C / SIGTERM as an awaitable                                     |
-//! | `server.rs` | `StreamServer`: gevent's server, a task per connection, graceful stop |
+//! | `server/` | `StreamServer`: gevent's server, a task per connection, graceful stop |
 //!
 //! Porting blocking code is gevent's monkey-patching done by hand: change the import, add
 //! `.await` where a call can wait.
@@ -51,7 +51,7 @@
 //! }).unwrap();
 //! ```
 //!
-//! Read next: `stream.rs`.
+//! Read next: `net/stream.rs`.
 
 mod addr;
 mod datagram;

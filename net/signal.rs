@@ -15,7 +15,7 @@
 //!   SIGINT/SIGTERM performs the default action (terminates the process). So a second Ctrl-C
 //!   ends a slow graceful stop, and Ctrl-C keeps working after the server has returned.
 //!
-//! Read next: `server.rs`.
+//! Read next: `net/server/mod.rs`.
 
 use std::io::{self, Read};
 use std::os::unix::net::UnixStream as StdUnixStream;

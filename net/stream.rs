@@ -17,9 +17,9 @@
 //!
 //! Invariants:
 //! - I1: the fd stays registered while any clone lives; the last clone's drop deregisters it
-//!   before closing it (I1 of `async_io.rs`).
+//!   before closing it (async_io I1).
 //!
-//! Read next: `stream_traits.rs`, then `listener.rs`.
+//! Read next: `net/stream_traits.rs`.
 
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};

@@ -10,7 +10,7 @@
 //! [AsyncRead::poll_read] → ByteStream::poll_read_some → Async::poll_read_into → WouldBlock → Pending → waker parked in reactor → …
 //! ```
 //!
-//! Read next: `listener.rs`.
+//! Read next: `net/listener.rs`.
 
 use std::io::{self, IoSlice};
 use std::net::Shutdown;

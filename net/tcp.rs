@@ -15,7 +15,7 @@
 //! blocking one would hold a worker or a pool thread for a whole handshake) nor a choice of
 //! listen backlog (std's 128 drops connections when thousands of clients arrive at once).
 //!
-//! Read next: `udp.rs`, `unix.rs`, then `server.rs`.
+//! Read next: `net/udp.rs`.
 
 use std::io;
 use std::net::SocketAddr;

@@ -6,7 +6,7 @@
 //! [socket.recv_from(buf).await] → Async::read_with(recv_from) → WouldBlock → Pending → waker parked in reactor → datagram arrives → wake → [recv_from again]
 //! ```
 //!
-//! Read next: `unix.rs`.
+//! Read next: `net/unix.rs`.
 
 use std::io;
 use std::net::SocketAddr;

@@ -11,7 +11,7 @@
 //! completes at once or fails at once, except when the listener's backlog is full, and that
 //! rare wait should not hold a worker.
 //!
-//! Read next: `server.rs`.
+//! Read next: `net/signal.rs`.
 
 use std::io;
 use std::os::unix::net::SocketAddr;

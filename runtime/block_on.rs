@@ -18,7 +18,7 @@
 //!   `spawn_local` tasks are dropped, and it leaves the idle list: nothing is stranded on a
 //!   worker that no longer runs.
 //!
-//! Read next: `task/mod.rs`.
+//! Read next: `runtime/task/mod.rs` (the task the first future's `spawn` creates).
 
 use std::future::Future;
 use std::pin::pin;

@@ -12,7 +12,7 @@
 //! Every setting has a builder method; the environment variables only change the defaults, and
 //! a malformed one is an `InvalidInput` error that names it, never a silent fallback.
 //!
-//! Read next: `block_on.rs`.
+//! Read next: `runtime/runtime.rs`.
 
 use std::io;
 use std::sync::{mpsc, Arc};

@@ -47,7 +47,7 @@
 //!   task that alternates reads and writes is always stopped at a read, never between a buffering
 //!   writer's write and its retry.
 //!
-//! Read next: `task.rs`, which opens a [`BudgetScope`] around every poll.
+//! Read next: `runtime/task/join.rs`.
 
 use std::cell::Cell;
 use std::future::Future;

@@ -4,7 +4,11 @@
 //! Where it sits in the flow: at "waker parked in reactor" — a task waits for its fd to become
 //! *readable* or *writable*.
 //!
-//! Read next: `reactor/source.rs`.
+//! ```text
+//! spawn → run queue → poll → Pending → [waker parked for a direction: read or write] → epoll event → wake → run queue
+//! ```
+//!
+//! Read next: `runtime/reactor/timer_queue.rs`.
 
 /// A direction of I/O on a registered fd.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

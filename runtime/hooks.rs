@@ -19,7 +19,7 @@
 //! - I2: events are reported on the thread where they happen, in the order they happen, so an
 //!   observer may keep per-thread state (the task being polled, why wakers are being woken).
 //!
-//! Read next: `observe/mod.rs` (the implementation), or stay on the flow: `task/mod.rs`.
+//! Read next: `runtime/observe/mod.rs`.
 
 use std::os::fd::RawFd;
 use std::time::{Duration, Instant};

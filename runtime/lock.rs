@@ -8,7 +8,7 @@
 //! spawn → run queue → poll → Pending → waker parked in reactor → epoll event → wake → run queue
 //! ```
 //!
-//! Read next: `task.rs`.
+//! Read next: `runtime/slab.rs`.
 
 use std::sync::{Mutex, MutexGuard};
 

@@ -6,41 +6,30 @@
 //! spawn → run queue → poll → Pending → waker parked in reactor → epoll event → wake → run queue → poll again
 //! ```
 //!
-//! The files, in reading order, with the stage of that flow each one owns:
+//! The engine's folders depend one way: `scheduler/` uses `task/` and `reactor/`; `async_io/`
+//! and `time/` use `reactor/`; `task/` uses none of them. The glass box (`observe/`) sits above
+//! them all, and the engine reaches it only through the one interface it defines itself
+//! (`hooks.rs`):
 //!
-//! | file                | what it holds                                             | stage                     |
-//! |---------------------|-----------------------------------------------------------|---------------------------|
-//! | `builder.rs`        | `Builder`: workers, pool, trace, watchdog; env variables  | before the flow           |
-//! | `block_on.rs`       | `Runtime`, `block_on`, `run`, `stats`                     | where the first future enters |
-//! | `task.rs`           | a task: future + state word + waker                       | spawn, poll, wake         |
-//! | `join.rs`           | `JoinHandle`, `JoinError`, `join_all`                     | the end of a task         |
-//! | `executor.rs`       | run queues, the task registry, `spawn`                    | run queue                 |
-//! | `worker.rs`         | the loop that pops and polls; parking                     | poll                      |
-//! | `lifo.rs`           | the one task a worker runs next                           | wake → poll               |
-//! | `defer.rs`          | self-woken tasks wait for the next reactor poll           | yield → poll              |
-//! | `park.rs`           | sleeping workers and how wake-ups find them               | park / unpark             |
-//! | `reactor.rs`        | epoll, registered sources, readiness                      | waker parked, epoll event |
-//! | `timer.rs`          | the timer queue                                           | deadline → wake           |
-//! | `time.rs`           | `sleep`, `timeout`, `interval`                            | timer futures             |
-//! | `async_io.rs`       | `Async<T>`: try, on `WouldBlock` wait for readiness, retry | Pending on I/O            |
-//! | `coop.rs`           | the per-poll budget, `yield_now`                          | fairness                  |
-//! | `local.rs`          | `spawn_local` for `!Send` futures                         | spawn (pinned)            |
-//! | `blocking.rs`       | `spawn_blocking` thread pool                              | beside the flow           |
-//! | `context.rs`        | which runtime this thread belongs to                      | beside the flow           |
-//! | `slab.rs`           | stable integer keys for sources and tasks                 | helper                    |
-//! | `sync/`             | `Event`, channels, `oneshot`, `Semaphore`                 | waker parked by a task    |
+//! | file or folder   | what it holds                                                   | stage                     |
+//! |------------------|-----------------------------------------------------------------|---------------------------|
+//! | `builder.rs`     | `Builder`: workers, pool, trace, watchdog; env variables; wiring | before the flow          |
+//! | `runtime.rs`     | `Runtime`: spawn, dump, stats from any thread; shutdown on drop | around the flow           |
+//! | `block_on.rs`    | `block_on`, `run`: the first future, on worker 0                | where the first future enters |
+//! | `task/`          | a task: state word, cell, one poll, `JoinHandle`, local tasks   | spawn, poll, wake         |
+//! | `coop.rs`        | the per-poll budget, `yield_now`                                | fairness                  |
+//! | `scheduler/`     | run queues, LIFO slot, deferral, registry, workers, parking     | run queue → poll          |
+//! | `reactor/`       | epoll, sources and readiness, the timer queue                   | waker parked, epoll event |
+//! | `direction.rs`   | `Direction`: read or write (a leaf)                             | waker parked              |
+//! | `async_io/`      | `Async<T>`: try, on `WouldBlock` wait for readiness, retry      | Pending on I/O            |
+//! | `time/`          | `sleep`, `timeout`, `interval`                                  | timer futures             |
+//! | `hooks.rs`       | `Hooks` and `Event`: what the engine reports                    | every stage               |
+//! | `observe/`       | the glass box: trace, dump, watchdog, shutdown report, timing   | every stage, watched      |
+//! | `task_builder.rs`, `task_group.rs` | spawning with a name; spawning into a group   | spawn                     |
+//! | `sync/`          | `Event`, channels, `broadcast`, `oneshot`, `Semaphore`          | waker parked by a task    |
+//! | `lock.rs`, `slab.rs` | the lock helper and stable keys (leaves)                    | helpers                   |
 //!
-//! Watching the runtime work (docs/ chapter "Watching the runtime"):
-//!
-//! | file                | what it holds                                             | stage                     |
-//! |---------------------|-----------------------------------------------------------|---------------------------|
-//! | `task_builder.rs`   | `TaskBuilder`: spawn with a name                          | spawn                     |
-//! | `task_meta.rs`      | a task's name, spawn site, poll counters; the trace's wait record | every stage     |
-//! | `probe.rs`          | the bookkeeping around one poll                           | poll                      |
-//! | `trace.rs`          | `SPROUT_TRACE=1`: one stderr line per event               | every stage               |
-//! | `dump.rs`           | `dump()` and SIGUSR1: every live task, fd and timer       | a snapshot of all stages  |
-//! | `monitor.rs`        | the blocking watchdog and the SIGUSR1 thread              | a poll that never returns |
-//! | `shutdown.rs`       | `Runtime::drop`: name what is still alive, bounded wait   | after the flow            |
+//! Read next: `runtime/builder.rs` (what `build()` creates).
 
 mod async_io;
 mod block_on;

@@ -32,7 +32,7 @@
 //!   returns; the others are named on stderr unless the report is off (`observe/shutdown_report.rs`).
 //!
 //!
-//! Read next: `block_on.rs`.
+//! Read next: `runtime/block_on.rs`.
 
 use std::future::Future;
 use std::panic::Location;
@@ -213,7 +213,7 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         // The destructors of the futures that shutdown drops run on this thread; inside the
         // runtime's context, a `spawn` among them finds the runtime and is cancelled at once
-        // (executor I1) rather than panicking as "outside of a sprout runtime".
+        // (scheduler I1) rather than panicking as "outside of a sprout runtime".
         let _context = context::enter(self.shared.clone(), None);
         shut_down(
             &self.shared,

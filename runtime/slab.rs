@@ -4,12 +4,16 @@
 //! (the key travels through epoll and comes back in each event) and the executor keys its registry
 //! of live tasks with it.
 //!
+//! ```text
+//! spawn → [registry key] → run queue → poll → Pending → [source key, through epoll and back] → epoll event → wake
+//! ```
+//!
 //! Invariants:
 //! - I1: a key returned by [`Slab::insert`] names the same value until [`Slab::remove`] is called
 //!   with it; only then may the slot be handed out again.
 //! - I2: `free` lists exactly the vacant slots, so `len == slots.len() - free.len()`.
 //!
-//! Read next: `reactor.rs`, the main user.
+//! Read next: `runtime/task/loom_model.rs`.
 
 /// A collection that hands out small integer keys for the values put into it.
 ///

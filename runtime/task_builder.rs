@@ -11,7 +11,7 @@
 //! extra. Either way the spawn site is recorded through `#[track_caller]`, which is free: the
 //! compiler passes a pointer to a static `Location`.
 //!
-//! Read next: `task_meta.rs` (where the name is kept).
+//! Read next: `runtime/task_group.rs`.
 
 use std::future::Future;
 use std::panic::Location;

@@ -19,7 +19,7 @@
 //!   never waits for a task that has already ended.
 //! - I2: `handles` holds exactly the tasks not yet returned by `join_next`: `len` is their count.
 //!
-//! Read next: `join.rs` (the handles the group holds).
+//! Read next: `runtime/sync/mod.rs` (what tasks wait on besides I/O and time).
 
 use std::collections::HashMap;
 use std::fmt;

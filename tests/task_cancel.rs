@@ -194,7 +194,7 @@ impl Drop for SpawnsOnDrop {
 
 /// A destructor run by shutdown may spawn (tokio accepts this too): the new task and blocking
 /// job are accepted and cancelled at once — future dropped, handle resolved as cancelled — and
-/// the drop of the runtime does not panic (executor I1).
+/// the drop of the runtime does not panic (scheduler I1).
 #[test]
 fn a_spawn_inside_a_destructor_run_by_shutdown_is_cancelled_at_once() {
     for workers in [1, 2] {

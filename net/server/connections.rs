@@ -8,7 +8,7 @@
 //! accept() → [Connections::spawn: handler task + guard] → … handler ends → [guard: out of running, permit released]
 //! ```
 //!
-//! Read next: `signal.rs`.
+//! Read next: `examples/echo.rs` (the headline user).
 
 use std::any::Any;
 use std::future::Future;

@@ -9,7 +9,7 @@
 //! handler:     … → returns HandlerResult → error reported with the peer's address
 //! ```
 //!
-//! Read next: `server/connections.rs`.
+//! Read next: `net/server/connections.rs`.
 
 use std::fmt::Display;
 use std::sync::Arc;

@@ -24,7 +24,7 @@
 //!   "running is empty" means "no handler is left".
 //! - I2: a connection's permit is held by its handler task's guard and released when it ends.
 //!
-//! Read next: `server/handle.rs`, `server/connections.rs`, then `examples/echo.rs`, the headline user.
+//! Read next: `net/server/handle.rs`.
 
 use std::future::Future;
 use std::io;

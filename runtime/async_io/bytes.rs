@@ -8,7 +8,7 @@
 //! poll → [try read → n bytes → charge n bytes to the budget] → … → budget spent → yield → run queue
 //! ```
 //!
-//! Read next: `net/stream.rs`.
+//! Read next: `runtime/time/mod.rs` (the futures built on the timer queue).
 
 use std::io;
 use std::os::fd::AsFd;

@@ -24,7 +24,7 @@
 //! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
 //! same idea with a readiness guard instead of closures.
 //!
-//! Read next: `async_io/bytes.rs`, then `net/stream.rs`, the first user.
+//! Read next: `runtime/async_io/bytes.rs`.
 
 use std::fmt;
 use std::io;

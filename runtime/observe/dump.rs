@@ -1,6 +1,6 @@
 //! The runtime dump: [`dump()`] returns a snapshot of everything a runtime holds — every live
 //! task with what it waits on, the reactor's registered fds, the pending timers, the blocking
-//! pool — and SIGUSR1 prints the same report on stderr (`monitor.rs`).
+//! pool — and SIGUSR1 prints the same report on stderr (`observe/monitor.rs`).
 //!
 //! Where it sits: a photograph of the whole flow at one instant. Each task is somewhere on it:
 //!
@@ -12,7 +12,7 @@
 //! dump walks the registry shards one lock at a time (`observe/snapshot.rs` takes the picture). A snapshot is not atomic across shards:
 //! a task may finish or start while the dump is taken, as in any process listing.
 //!
-//! Read next: `observe/snapshot.rs`.
+//! Read next: `runtime/observe/snapshot.rs`.
 
 use std::fmt;
 use std::os::fd::RawFd;

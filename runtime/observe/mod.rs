@@ -24,7 +24,7 @@
 //! Only `builder.rs` (which installs the glass box) and `runtime.rs` (which owns the monitor
 //! and the shutdown report) import this folder.
 //!
-//! Read next: `observe/trace.rs`.
+//! Read next: `runtime/observe/trace.rs`.
 
 mod dump;
 mod monitor;

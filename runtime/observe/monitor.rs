@@ -26,8 +26,7 @@
 //! Invariants (the sampling relies on activity I1):
 //! - I1: each stuck poll is reported once while it blocks, and once more when it returns.
 //!
-//! Read next: `observe/shutdown_report.rs` (what happens to a stuck worker when the runtime
-//! stops).
+//! Read next: `runtime/observe/shutdown_report.rs`.
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;

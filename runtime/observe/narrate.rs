@@ -9,7 +9,7 @@
 //! Only called while tracing (trace I1), and never on the hot path's happy case: a runtime with
 //! nothing observing does not build the events (hooks I1).
 //!
-//! Read next: `observe/waits.rs` (the "waits on …" of a `Pending` line).
+//! Read next: `runtime/observe/waits.rs`.
 
 use std::time::Duration;
 

@@ -8,7 +8,11 @@
 //! point at. A waker made from a task's `Arc` carries that `Arc`'s pointer as its data
 //! (`task::address`), so the address names the task. That costs nothing until a dump is taken.
 //!
-//! Read next: `observe/monitor.rs`.
+//! ```text
+//! [spawn … registry] → [run queue: scheduled] → [poll: running] → Pending → [waker parked: matched to its task] → …
+//! ```
+//!
+//! Read next: `runtime/observe/monitor.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -22,7 +22,7 @@
 //! - I2: a line is written to stderr with one `write_all` under stderr's lock, so lines from
 //!   different threads never interleave mid-line.
 //!
-//! Read next: `observe/narrate.rs` (the line each event prints).
+//! Read next: `runtime/observe/narrate.rs`.
 
 use std::cell::Cell;
 use std::fmt;

@@ -10,11 +10,15 @@
 //! wakers parked in the reactor, the timer queue and the `JoinHandle`s to the tasks they point
 //! at (`observe/dump.rs`).
 //!
+//! ```text
+//! spawn → run queue → poll → Pending → [waker parked on …: noted] → [poll ends: "waits on …"] → epoll event → wake
+//! ```
+//!
 //! Invariants:
 //! - I1: the record is written only while tracing, and cleared at the end of every poll, so
 //!   nothing one poll noted is blamed on the next.
 //!
-//! Read next: `observe/dump.rs`.
+//! Read next: `runtime/observe/dump.rs`.
 
 use std::cell::Cell;
 use std::os::fd::RawFd;

@@ -10,7 +10,7 @@
 //! for both directions; the kernel then reports each *change* to readable or writable, and the
 //! reactor records it in the source's **readiness** word and wakes the wakers parked for that
 //! direction. A task that wants to read tries the read first; only on `WouldBlock` does it clear
-//! the readiness and park its waker (`async_io.rs`). So a busy socket costs no epoll syscalls.
+//! the readiness and park its waker (`async_io/mod.rs`). So a busy socket costs no epoll syscalls.
 //!
 //! The readiness word and the wakers of one source live in `reactor/source.rs`; the timer queue
 //! in `reactor/timer_queue.rs`.
@@ -33,7 +33,7 @@
 //!   (`is_closed`), so an operation that would wait forever fails instead — whether it parked
 //!   before the sweep (it is woken and checks) or after (the flag is already set).
 //!
-//! Read next: `reactor/source.rs`, then `async_io.rs` (how `Async<T>` uses a source).
+//! Read next: `runtime/reactor/source.rs`.
 
 mod observed;
 mod source;
@@ -244,7 +244,7 @@ impl Reactor {
     }
     // ANCHOR_END: dispatch
 
-    /// A zero-timeout poll plus timer check, for busy workers (I1 of worker.rs). Skipped if
+    /// A zero-timeout poll plus timer check, for busy workers (worker I1). Skipped if
     /// another worker is driving: it will see the events itself. With no fd registered there is
     /// no I/O to look for, so only the timers are checked: a `polling` wait costs five syscalls
     /// here (it re-arms a timerfd and its notifier), measurable in task-only workloads.

@@ -10,7 +10,7 @@
 //! … → waker parked in reactor → [epoll event: reported] → [wake: cause reported] → run queue → …
 //! ```
 //!
-//! Read next: `reactor/source.rs`.
+//! Read next: `runtime/async_io/mod.rs` (how an fd's operation waits in the reactor).
 
 use std::sync::Arc;
 use std::task::Waker;

@@ -12,7 +12,7 @@
 //! A waker parked here is either woken by the next event in its direction, or its parker sees
 //! the flag already set (reactor I3).
 //!
-//! Read next: `reactor/timer_queue.rs`.
+//! Read next: `runtime/direction.rs`.
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -21,7 +21,7 @@
 //! nanosecond; with a million timers that is about 20 comparisons per operation, and the code
 //! fits on one screen.
 //!
-//! Read next: `time.rs` (the futures built on this queue).
+//! Read next: `runtime/reactor/observed.rs`.
 
 use std::collections::BTreeMap;
 use std::task::Waker;

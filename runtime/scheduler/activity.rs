@@ -13,7 +13,7 @@
 //!   reads the count, then the id, then the count again, and trusts the pair only if the count
 //!   did not move, so it never blames a task for its neighbour's time.
 //!
-//! Read next: `scheduler/park.rs`.
+//! Read next: `runtime/scheduler/context.rs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

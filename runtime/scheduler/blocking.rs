@@ -18,7 +18,7 @@
 //!   wake-up nor `cancel` can push it onto a worker's run queue (task I1); `cancel` before it
 //!   starts makes the pool thread drop the closure unrun.
 //!
-//! Read next: `reactor/mod.rs`, or the primitives tasks wait on: `sync/mod.rs`.
+//! Read next: `runtime/reactor/mod.rs` (where a parked worker waits, and where wakers are parked).
 
 use std::collections::VecDeque;
 use std::future::Future;

@@ -13,7 +13,7 @@
 //! - I1: the context is restored when an [`EnterGuard`] drops, so a panic that unwinds out of
 //!   `block_on` leaves the thread as it found it.
 //!
-//! Read next: `scheduler/spawn.rs`.
+//! Read next: `runtime/scheduler/blocking.rs`.
 
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -22,7 +22,7 @@
 //!   maintenance interval.
 //! - I3: the list is emptied when its worker stops, like the LIFO slot.
 //!
-//! Read next: `scheduler/lifo.rs`.
+//! Read next: `runtime/scheduler/park.rs`.
 
 use std::cell::RefCell;
 

@@ -38,8 +38,7 @@
 //! slot idea); smol's is a `ConcurrentQueue`. A plain MPMC `SegQueue` is simpler to reason
 //! about and fast enough here (see docs/ for the measurements).
 //!
-//! Read next: `scheduler/registry.rs`, then `scheduler/worker.rs` (the loop that pops from
-//! these queues).
+//! Read next: `runtime/scheduler/spawn.rs`.
 
 mod activity;
 pub(crate) mod blocking;

@@ -20,7 +20,7 @@
 //!   the parker sleeps makes it return at once; the condvar is notified under its mutex, so a
 //!   parker between its check and its wait cannot miss it; the poller's notify is sticky.
 //!
-//! Read next: `scheduler/defer.rs`.
+//! Read next: `runtime/scheduler/activity.rs`.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};

@@ -23,7 +23,7 @@
 //! - I2: a removal checks the task id, not only the key: shutdown may have drained the slot
 //!   and a newer task may hold the same key.
 //!
-//! Read next: `scheduler/worker.rs`.
+//! Read next: `runtime/scheduler/worker.rs`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -7,7 +7,7 @@
 //! [spawn] → run queue → poll → Pending → waker parked in reactor → epoll event → wake → run queue → poll
 //! ```
 //!
-//! Read next: `task/mod.rs` (what was just created).
+//! Read next: `runtime/scheduler/registry.rs`.
 
 use std::future::Future;
 use std::panic::Location;

@@ -23,7 +23,7 @@
 //!   while the worker slept in epoll: found by the echo benchmark as a server that stopped
 //!   answering its only client.)
 //!
-//! Read next: `scheduler/activity.rs`.
+//! Read next: `runtime/scheduler/lifo.rs`.
 
 use std::sync::Arc;
 
@@ -76,7 +76,7 @@ impl Worker {
         }
     }
 
-    /// Polls `task` once, showing it to the watchdog meanwhile (`monitor.rs`).
+    /// Polls `task` once, showing it to the watchdog meanwhile (`observe/monitor.rs`, `scheduler/activity.rs`).
     pub(crate) fn run_task(&self, task: Runnable) {
         let activity = &self.shared.workers[self.index].activity;
         activity.begin(task.header().id.as_u64());

@@ -20,7 +20,7 @@
 //!   copy), so no receiver sleeps while a message it has not seen is in the buffer.
 //! - I3: the buffer holds messages `first .. first + len`; no receiver's `next` is past it.
 //!
-//! Read next: `oneshot.rs`.
+//! Read next: `runtime/sync/oneshot.rs`.
 
 use std::collections::VecDeque;
 use std::fmt;

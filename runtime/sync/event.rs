@@ -10,7 +10,7 @@
 //! - I1: `is_set` and the wait list change together under one lock, so a `wait` that parks
 //!   after checking `is_set == false` is always woken by the next `set`.
 //!
-//! Read next: `channel/mod.rs`.
+//! Read next: `runtime/sync/channel/mod.rs`.
 
 use std::future::Future;
 use std::pin::Pin;

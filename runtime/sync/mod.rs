@@ -18,7 +18,7 @@
 //! Each keeps its state and a `WaitList` (`wait_list.rs`) of parked wakers under one `Mutex`, and
 //! wakes after unlocking. None of them blocks a thread.
 //!
-//! Read next: `wait_list.rs`.
+//! Read next: `runtime/sync/wait_list.rs`.
 
 pub mod broadcast;
 mod channel;

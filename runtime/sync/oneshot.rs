@@ -10,7 +10,7 @@
 //! - I1: the value, the receiver's waker and both "gone" flags sit under one lock, so the
 //!   receiver either sees the value (or the sender's drop) or is woken by it.
 //!
-//! Read next: `semaphore.rs`.
+//! Read next: `runtime/sync/semaphore.rs`.
 
 use std::fmt;
 use std::future::Future;

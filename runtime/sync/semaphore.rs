@@ -15,7 +15,7 @@
 //! - I3: a notified waiter that goes away without taking its permit (its `Acquire` was dropped)
 //!   returns the permit, which goes to the next waiter or back to the count (I2): nothing leaks.
 //!
-//! Read next: the `net/` folder, the first user of `Async<T>`.
+//! Read next: `runtime/lock.rs` (the leaves everything uses).
 
 use std::future::Future;
 use std::pin::Pin;

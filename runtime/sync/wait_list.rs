@@ -18,7 +18,7 @@
 //!   A waiter dropped after being notified, without using what it was woken for, must pass the
 //!   notification on (`Waiter::cancel` reports this so the primitive can do it).
 //!
-//! Read next: `event.rs`.
+//! Read next: `runtime/sync/event.rs`.
 
 use std::collections::VecDeque;
 use std::task::Waker;

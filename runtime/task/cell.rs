@@ -11,7 +11,7 @@
 //! through `Header::poll_once`, then either end the run (`Pending`), or store the output and
 //! complete (`Ready`, a panic, a cancellation). The invariants it keeps are task I2–I5.
 //!
-//! Read next: `task/join.rs`.
+//! Read next: `runtime/task/poll.rs`.
 
 use std::any::Any;
 use std::future::Future;
@@ -247,7 +247,7 @@ mod tests {
     /// A trivial task's allocation (the `Arc`'s two counts plus the cell) stays within 136
     /// bytes, the largest request glibc serves from its fast bins. Crossing it (by 40 bytes of
     /// instrumentation) made spawn-and-join of a million tasks 0.7x as fast: freed chunks went
-    /// through the slower unsorted bins. See task_meta's module doc.
+    /// through the slower unsorted bins. See task/meta.rs's module doc.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn a_trivial_task_fits_in_a_fast_bin() {

@@ -4,7 +4,11 @@
 //! Where it sits in the flow: at `[spawn]`, where a task gets its id and kind; the rest of the
 //! flow refers to the task by them.
 //!
-//! Read next: `task/meta.rs`.
+//! ```text
+//! [spawn: id, kind] → run queue → poll → Pending → waker parked → epoll event → wake → run queue → poll
+//! ```
+//!
+//! Read next: `runtime/task/meta.rs`.
 
 use std::fmt;
 use std::num::NonZeroU64;

@@ -15,7 +15,7 @@
 //! Invariants: those of `task/mod.rs` (I4: the output is stored before `COMPLETE`; I5: exactly one
 //! side drops an unclaimed output).
 //!
-//! Read next: `task/local.rs`, or on along the flow: `scheduler/mod.rs`.
+//! Read next: `runtime/task/local.rs`.
 
 use std::any::Any;
 use std::fmt;

@@ -17,7 +17,7 @@
 //! - I2: while a local future is being polled it is taken out of the table, so the future may
 //!   itself call `spawn_local` (which inserts into the table) without a double borrow.
 //!
-//! Read next: `scheduler/mod.rs` (the pinned queues these tasks travel on).
+//! Read next: `runtime/task/id.rs`.
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -131,7 +131,7 @@ impl<T: Send + 'static> LocalCell<T> {
         if self.header.complete() {
             match lock(&self.output).take() {
                 Some(Err(error)) => report_detached_panic(&error, &self.header.meta),
-                unclaimed => drop_caught(unclaimed), // task.rs: no unwinding through a worker
+                unclaimed => drop_caught(unclaimed), // task/cell.rs: no unwinding through a worker
             }
         }
     }

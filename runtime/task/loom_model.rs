@@ -1,4 +1,4 @@
-//! Model checking of the task with loom: the real `task.rs` (its state word and its locks are
+//! Model checking of the task with loom: the real `task/mod.rs` and `task/cell.rs` (its state word and its locks are
 //! loom's when built with `--cfg loom`) driven by a scheduler that only queues, under every
 //! interleaving loom explores within a preemption bound.
 //!
@@ -17,7 +17,7 @@
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --lib --release loom_model
 //! ```
 //!
-//! Read next: `task.rs`.
+//! Read next: `net/mod.rs` (the sockets, built on `Async<T>` alone).
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};

@@ -23,7 +23,7 @@
 //!   virtual TSC; twice per poll made the ping-pong benchmark 0.72x as fast, so it is not paid
 //!   by default.
 //!
-//! Read next: `task/poll.rs`.
+//! Read next: `runtime/scheduler/mod.rs` (the run queues a woken task goes back to).
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -85,7 +85,7 @@ impl TaskMeta {
         observed: bool,
         group_owner: Option<TaskId>,
     ) -> TaskMeta {
-        // The rare parts live behind one optional box, so a plain task stays small (task.rs's
+        // The rare parts live behind one optional box, so a plain task stays small (task/cell.rs's
         // fast-bin test): a name, poll timing, or membership of a group allocate it.
         let extra = (name.is_some() || timed || group_owner.is_some()).then(|| {
             Box::new(MetaExtra {

@@ -40,8 +40,7 @@
 //!   leaves it on completion; so the registry lists every live task (for the dump, the watchdog
 //!   and shutdown), whatever queue or waker list holds it.
 //!
-//! Read next: `task/cell.rs` (the future beside this header), `task/join.rs` (the handle side),
-//! then `scheduler/mod.rs` (the run queues).
+//! Read next: `runtime/task/schedule.rs`.
 
 mod cell;
 mod id;

@@ -24,7 +24,7 @@
 //! [`Header::poll_once`]: super::Header::poll_once
 //! [`Header::after_pending`]: super::Header::after_pending
 //!
-//! Read next: `task/cell.rs`, whose `run` is the main user.
+//! Read next: `runtime/coop.rs` (the budget every poll opens).
 
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -10,7 +10,7 @@
 //! spawn → [run queue: Schedulable::run] → poll → Pending → waker parked → epoll event → [wake: Schedule::schedule] → run queue
 //! ```
 //!
-//! Read next: `task/cell.rs`.
+//! Read next: `runtime/task/cell.rs`.
 
 use std::sync::Arc;
 

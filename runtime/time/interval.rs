@@ -6,7 +6,7 @@
 //! [tick().await] → poll Sleep → Pending → waker parked in the timer queue → deadline → wake → [Ready: reset to the next tick]
 //! ```
 //!
-//! Read next: `async_io.rs`.
+//! Read next: `runtime/hooks.rs` (how the engine reports what it does).
 
 use std::future::Future;
 use std::pin::Pin;

@@ -18,7 +18,7 @@
 //!   at its current deadline, holding the waker of its last poll: [`Sleep::reset`] moves the entry instead of
 //!   dropping it, so a task parked on the sleep is never stranded by a reset.
 //!
-//! Read next: `time/sleep.rs`.
+//! Read next: `runtime/time/sleep.rs`.
 
 mod interval;
 mod sleep;

@@ -7,7 +7,7 @@
 //! spawn → run queue → [poll Sleep] → Pending → [waker parked in the timer queue] → deadline passes → wake → run queue → [poll Sleep: Ready]
 //! ```
 //!
-//! Read next: `time/timeout.rs`.
+//! Read next: `runtime/time/timeout.rs`.
 
 use std::fmt;
 use std::future::Future;

@@ -7,7 +7,7 @@
 //! [poll Timeout] → poll the work (Pending) → poll the Sleep (Pending) → … → wake → [poll Timeout: the work first]
 //! ```
 //!
-//! Read next: `time/interval.rs`.
+//! Read next: `runtime/time/interval.rs`.
 
 use std::fmt;
 use std::future::Future;

@@ -17,7 +17,7 @@
 //!   behind it, and the task that could make progress might be one of them. Both panic there,
 //!   at the caller's line, naming the async form to use instead.
 //!
-//! Read next: `../broadcast.rs`.
+//! Read next: `runtime/sync/broadcast.rs`.
 
 use super::{Receiver, RecvError, SendError, Sender};
 use crate::runtime::scheduler::context;

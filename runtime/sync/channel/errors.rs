@@ -6,7 +6,11 @@
 //! hands the value back; a receive from a drained channel whose senders are all gone reports
 //! the end; the `try_` forms also say "full" or "empty" instead of waiting.
 //!
-//! Read next: `waiting.rs`.
+//! ```text
+//! [send → no receiver: SendError(value)] … [recv → drained, no sender: RecvError]
+//! ```
+//!
+//! Read next: `runtime/sync/channel/blocking.rs`.
 
 use std::fmt;
 

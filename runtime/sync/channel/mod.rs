@@ -20,7 +20,7 @@
 //! Production note: tokio's and async-channel's queues are lock-free. One mutex around a
 //! `VecDeque` is simpler and, uncontended, costs two atomic operations per call.
 //!
-//! Read next: `errors.rs`, `waiting.rs` (the futures), `blocking.rs`, then `../oneshot.rs`.
+//! Read next: `runtime/sync/channel/receiver.rs`.
 
 mod blocking;
 mod errors;

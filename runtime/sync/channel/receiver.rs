@@ -8,7 +8,7 @@
 //! [rx.recv().await] → empty → Pending → waker parked in recv_waiters → tx.send(v) → wake → run queue → [recv: Some(v)]
 //! ```
 //!
-//! Read next: `sync/channel/waiting.rs`.
+//! Read next: `runtime/sync/channel/waiting.rs`.
 
 use std::fmt;
 use std::sync::Arc;

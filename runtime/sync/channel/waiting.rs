@@ -11,7 +11,7 @@
 //! under its ticket, all in one step (channel I1). A future dropped after it was woken but
 //! before it used its turn passes the wake-up on (channel I2).
 //!
-//! Read next: `blocking.rs`, the same operations for plain threads.
+//! Read next: `runtime/sync/channel/errors.rs`.
 
 use std::fmt;
 use std::future::Future;
