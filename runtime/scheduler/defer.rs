@@ -9,7 +9,7 @@
 //! A task that yields (or spends its cooperative budget) is saying "let the others run". If it
 //! simply went to the back of the run queue, and it were the only runnable task, the worker
 //! would run it again at once: the tasks parked in the reactor — whose sockets may well be ready
-//! — would wait until the next maintenance tick, 61 task runs later. Measured with one bulk
+//! — would wait until the next maintenance turn, 61 task runs later. Measured with one bulk
 //! stream beside 20 small clients (the lecture's Shakespeare), that pushed the small clients'
 //! p99 to 9.6 ms against tokio's 2 ms. So a self-woken task is *deferred*: it rejoins the run
 //! queue only after the worker has polled the reactor, so whatever became ready meanwhile goes
@@ -18,7 +18,7 @@
 //! Invariants:
 //! - I1: the list belongs to its worker thread (like the LIFO slot), so a `RefCell` suffices.
 //! - I2: deferred tasks are flushed (after a non-blocking reactor poll) whenever the worker's
-//!   queues run dry and at every maintenance tick, so a deferred task waits at most one
+//!   queues run dry and at every maintenance turn, so a deferred task waits at most one
 //!   maintenance interval.
 //! - I3: the list is emptied when its worker stops, like the LIFO slot.
 //!

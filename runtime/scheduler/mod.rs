@@ -21,8 +21,8 @@
 //! order); from any other thread, everything goes to the injector.
 //!
 //! Why unbounded local queues: with a bounded one (tokio's is 256), a burst of wake-ups
-//! overflows into the injector, which a busy worker serves only once per maintenance tick, while
-//! each tick's reactor poll refills the local queue. Measured with 500 echo connections on one
+//! overflows into the injector, which a busy worker serves only once per maintenance turn, while
+//! each such turn's reactor poll refills the local queue. Measured with 500 echo connections on one
 //! worker, the overflowed connections waited up to 46 ms (p99) against 3 ms for the rest.
 //!
 //! Invariants:

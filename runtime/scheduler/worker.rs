@@ -43,7 +43,7 @@ pub(crate) struct Worker {
     /// This worker's number: its queues are `shared.workers[index]`.
     index: usize,
     /// Turns of the loop so far, for the maintenance schedule (I1) and queue alternation.
-    tick: u32,
+    turn: u32,
     /// Slot tasks run in a row (I2 of lifo.rs).
     lifo_runs: u32,
 }
@@ -54,7 +54,7 @@ impl Worker {
         Worker {
             shared,
             index,
-            tick: 0,
+            turn: 0,
             lifo_runs: 0,
         }
     }
@@ -87,12 +87,12 @@ impl Worker {
     /// The next task to run, if any work can be found without sleeping.
     // ANCHOR: next_task
     pub(crate) fn next_task(&mut self) -> Option<Runnable> {
-        self.tick = self.tick.wrapping_add(1);
+        self.turn = self.turn.wrapping_add(1);
         let shared = &*self.shared;
         let own = &shared.workers[self.index];
         // Maintenance first: its reactor poll may put a woken task in the LIFO slot, which must
         // be looked at *after* it (I3 below).
-        if self.tick % MAINTENANCE_INTERVAL == 0 {
+        if self.turn % MAINTENANCE_INTERVAL == 0 {
             shared.reactor.poll_without_blocking();
             self.requeue_deferred(); // I2 of defer.rs
             if let Some(task) = shared.injector.pop() {
@@ -111,7 +111,7 @@ impl Worker {
         // cannot starve the other.
         let pop_local = || own.local.pop();
         let pop_pinned = || own.pinned.pop();
-        let mine = if self.tick % 2 == 0 {
+        let mine = if self.turn % 2 == 0 {
             pop_pinned().or_else(pop_local)
         } else {
             pop_local().or_else(pop_pinned)
@@ -143,7 +143,7 @@ impl Worker {
         let workers = &self.shared.workers;
         let count = workers.len();
         // Start at a different victim each time so no worker is always robbed first.
-        let start = self.tick as usize % count;
+        let start = self.turn as usize % count;
         for offset in 0..count {
             let victim = (start + offset) % count;
             if victim == self.index {
