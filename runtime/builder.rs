@@ -172,8 +172,9 @@ impl Builder {
     }
 
     /// Reports on stderr any single poll that runs longer than `threshold` while it is still
-    /// running, naming the task and its spawn site (gevent's `max_blocking_time`). Default
-    /// 500 ms, or `SPROUT_WATCHDOG_MS`; `Duration::ZERO` disables it.
+    /// running, naming the task and its spawn site (gevent's `max_blocking_time`). Default:
+    /// 500 ms in a debug build, off in a release build; `SPROUT_WATCHDOG_MS` overrides the
+    /// default, and `Duration::ZERO` disables it.
     ///
     /// The watchdog is the runtime's monitor thread, which also answers SIGUSR1, so disabling
     /// it removes that thread and the SIGUSR1 dump ([`dump`](crate::dump) still works). That

@@ -17,7 +17,8 @@
 //! arrives (the handler itself may do nothing else), and the monitor prints [`crate::dump`]'s
 //! report. Shutdown writes a byte too, after setting the runtime's shutting-down flag.
 //!
-//! The thread exists only while the watchdog is on (`SPROUT_WATCHDOG_MS=0` removes it, and the
+//! The thread exists only while the watchdog is on: by default in debug builds, not in release
+//! builds (`SPROUT_WATCHDOG_MS` or `Builder::watchdog` decide otherwise; `0` removes it, and the
 //! SIGUSR1 dump with it). Why that switch matters: in a program whose only other thread this
 //! is, its mere existence makes the kernel reference-count every fd lookup (`fdget`/`fput` in
 //! each `recv`, `send` and `epoll_wait`) and glibc lock every `malloc`; measured, about 3% of
@@ -49,8 +50,15 @@ use crate::runtime::scheduler::Scheduler;
 /// ```
 pub const WATCHDOG_ENV: &str = "SPROUT_WATCHDOG_MS";
 
-/// The watchdog threshold when neither the builder nor `SPROUT_WATCHDOG_MS` sets one.
-pub(crate) const DEFAULT_WATCHDOG: Duration = Duration::from_millis(500);
+/// The watchdog threshold when neither the builder nor `SPROUT_WATCHDOG_MS` sets one: 500 ms
+/// in a debug build (where a learner runs `cargo run --example echo` and should hear about a
+/// blocking call at once), off in a release build (a production server pays nothing for the
+/// glass box it did not ask for; gevent's monitor thread is off by default too).
+pub(crate) const DEFAULT_WATCHDOG: Duration = if cfg!(debug_assertions) {
+    Duration::from_millis(500)
+} else {
+    Duration::ZERO
+};
 
 /// The running monitor thread of one runtime; stopped by [`Monitor::stop`].
 pub(crate) struct Monitor {
