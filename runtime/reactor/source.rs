@@ -118,13 +118,11 @@ impl Source {
             })
             .ok();
         let mut wakers = lock(&self.wakers);
-        let readers = if readable {
-            let readers = wakers[index(Direction::Read)].len();
+        let before = woken.len();
+        if readable {
             woken.append(&mut wakers[index(Direction::Read)]);
-            readers
-        } else {
-            0
-        };
+        }
+        let readers = woken.len() - before;
         if writable {
             woken.append(&mut wakers[index(Direction::Write)]);
         }

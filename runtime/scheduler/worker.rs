@@ -118,16 +118,18 @@ impl Worker {
         };
         mine.or_else(|| shared.injector.pop())
             .or_else(|| self.steal())
-            .or_else(|| {
-                // Only tasks that yielded are left: look at the reactor first, so whatever became
-                // ready goes ahead of them (defer.rs).
-                if defer::is_empty() {
-                    return None;
-                }
-                shared.reactor.poll_without_blocking();
-                self.requeue_deferred();
-                lifo::take().or_else(|| own.local.pop())
-            })
+            .or_else(|| self.after_the_reactor())
+    }
+
+    /// When only tasks that yielded are left: looks at the reactor first, so whatever became
+    /// ready goes ahead of them (defer I2), then takes the first of them all.
+    fn after_the_reactor(&self) -> Option<Runnable> {
+        if defer::is_empty() {
+            return None;
+        }
+        self.shared.reactor.poll_without_blocking();
+        self.requeue_deferred();
+        lifo::take().or_else(|| self.shared.workers[self.index].local.pop())
     }
 
     /// Moves the deferred tasks to the back of the local queue.

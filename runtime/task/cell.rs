@@ -65,6 +65,38 @@ where
         })
     }
 
+    // ANCHOR: task_end
+    /// After a poll that returned `Ready` (`Ok(output)`) or panicked (`Err(payload)`): drops the
+    /// future, stores the result, completes the task. The future is dropped before its output is
+    /// stored, and its destructor may panic: caught, like a panic in `poll`, and delivered as
+    /// the task's `JoinError` (the output then goes too). After a panic in `poll` the future may
+    /// be in any state; its destructors' panics are caught as well, and the first payload kept.
+    fn end(&self, mut stage: MutexGuard<'_, Stage<F>>, polled: Result<F::Output, Panic>) {
+        let dropped = drop_future(&mut stage);
+        let result = match (polled, dropped) {
+            (Ok(output), None) => Ok(output),
+            (Ok(output), Some(payload)) => {
+                drop_caught(output);
+                Err(JoinError::panic(self.header.id, payload))
+            }
+            (Err(payload), _) => Err(JoinError::panic(self.header.id, payload)),
+        };
+        self.finish(stage, result);
+        self.header.observe(TaskEvent::RunEnded);
+    }
+    // ANCHOR_END: task_end
+
+    /// A cancelled task's turn: drops the future unpolled (its destructors run, their panic
+    /// caught) and completes the task as cancelled, or as panicked if a destructor panicked.
+    fn cancel_now(&self, mut stage: MutexGuard<'_, Stage<F>>) {
+        self.header.observe(TaskEvent::CancelledDropped);
+        let error = match drop_future(&mut stage) {
+            Some(payload) => JoinError::panic(self.header.id, payload),
+            None => JoinError::cancelled(self.header.id),
+        };
+        self.finish(stage, Err(error));
+    }
+
     /// Stores the final result, completes the task, and drops the result if nobody will
     /// collect it (I5), reporting a panic of a detached task the way gevent prints a traceback.
     fn finish(&self, mut stage: MutexGuard<'_, Stage<F>>, result: Result<F::Output, JoinError>) {
@@ -104,44 +136,16 @@ where
             return;
         };
         if action == RunAction::Cancel {
-            self.header.observe(TaskEvent::CancelledDropped);
-            let error = match drop_future(&mut stage) {
-                Some(payload) => JoinError::panic(self.header.id, payload),
-                None => JoinError::cancelled(self.header.id),
-            };
-            return self.finish(stage, Err(error));
+            return self.cancel_now(stage);
         }
         let waker = Waker::from(self.clone());
-        let polled = self.header.poll_once(&waker, |cx| future.as_mut().poll(cx));
-        match polled {
+        match self.header.poll_once(&waker, |cx| future.as_mut().poll(cx)) {
             Ok(Poll::Pending) => {
                 drop(stage);
-                let header = &self.header;
-                header.after_pending(self.clone());
+                self.header.after_pending(self.clone());
             }
-            Ok(Poll::Ready(output)) => {
-                // The future is dropped here, before its output is stored, and its destructor
-                // may panic: caught, like a panic in `poll`, and delivered as the task's
-                // `JoinError` (the output then goes too). Unwinding through the worker would
-                // take the worker down.
-                let result = match drop_future(&mut stage) {
-                    None => Ok(output),
-                    Some(payload) => {
-                        drop_caught(output);
-                        Err(JoinError::panic(self.header.id, payload))
-                    }
-                };
-                self.finish(stage, result);
-                self.header.observe(TaskEvent::RunEnded);
-            }
-            Err(payload) => {
-                // The future may be in any state after a panic; drop it now (its destructors
-                // may panic too, which is also caught) and keep the first payload.
-                let _ = drop_future(&mut stage);
-                let error = JoinError::panic(self.header.id, payload);
-                self.finish(stage, Err(error));
-                self.header.observe(TaskEvent::RunEnded);
-            }
+            Ok(Poll::Ready(output)) => self.end(stage, Ok(output)),
+            Err(payload) => self.end(stage, Err(payload)),
         }
     }
     // ANCHOR_END: task_run
@@ -203,9 +207,12 @@ where
     }
 }
 
+/// The payload of a caught panic.
+type Panic = Box<dyn Any + Send>;
+
 /// Drops the future held in `stage` (leaving `Consumed`), catching a panic from its destructors.
 /// Returns that panic's payload, if there was one.
-fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Box<dyn Any + Send>> {
+fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Panic> {
     let future = std::mem::replace(stage, Stage::Consumed);
     catch_unwind(AssertUnwindSafe(move || drop(future))).err()
 }
