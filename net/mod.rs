@@ -10,15 +10,19 @@
 //! `spawn_blocking`, `sleep`, `sync`): it is the proof that `Async<T>` is enough to make any
 //! file descriptor awaitable. It holds no scheduling logic.
 //!
-//! | file        | what it holds                                                        |
-//! |-------------|----------------------------------------------------------------------|
-//! | `addr.rs`   | name resolution off the workers (`ToSocketAddrs`)                    |
-//! | `stream.rs` | `ByteStream<T>`: read/write/`AsyncRead`/`AsyncWrite`, written once   |
-//! | `tcp.rs`    | `TcpListener`, `TcpStream`                                           |
-//! | `udp.rs`    | `UdpSocket`                                                          |
-//! | `unix.rs`   | `UnixListener`, `UnixStream`, `UnixDatagram`                         |
-//! | `signal.rs` | Ctrl-C / SIGTERM as an awaitable                                     |
-//! | `server/` | `StreamServer`: gevent's server, a task per connection, graceful stop |
+//! | file                | what it holds                                                   |
+//! |---------------------|-----------------------------------------------------------------|
+//! | `stream.rs`         | `ByteStream<T>`: read/write, written once for TCP and Unix      |
+//! | `stream_traits.rs`  | `AsyncRead`/`AsyncWrite` for `ByteStream<T>`                    |
+//! | `chunk.rs`          | `Chunk`: a read into a pooled buffer, held only while it has data |
+//! | `listener.rs`       | `Listener<L>`: accept, written once for TCP and Unix            |
+//! | `datagram.rs`       | `Datagram<S>`: send/recv, written once for UDP and Unix         |
+//! | `addr.rs`           | name resolution off the workers (`ToSocketAddrs`)               |
+//! | `tcp.rs`            | `TcpListener`, `TcpStream`: binding and connecting              |
+//! | `udp.rs`            | `UdpSocket`: binding, connecting, `send_to`, `peek`             |
+//! | `unix.rs`           | `UnixListener`, `UnixStream`, `UnixDatagram`: paths             |
+//! | `signal.rs`         | Ctrl-C / SIGTERM as an awaitable                                |
+//! | `server/`           | `StreamServer`: gevent's server, a task per connection, graceful stop |
 //!
 //! Porting blocking code is gevent's monkey-patching done by hand: change the import, add
 //! `.await` where a call can wait.
@@ -54,6 +58,7 @@
 //! Read next: `net/stream.rs`.
 
 mod addr;
+mod chunk;
 mod datagram;
 mod listener;
 mod server;
@@ -67,6 +72,7 @@ mod unix;
 #[doc(hidden)]
 pub use addr::Resolution;
 pub use addr::ToSocketAddrs;
+pub use chunk::{Chunk, POOLED_PER_THREAD};
 pub use datagram::{Datagram, DatagramSocket};
 pub use listener::{Accepted, Incoming, ListenSocket, Listener};
 pub use server::{HandlerResult, StopHandle, StreamServer, ACCEPT_BATCH, DEFAULT_GRACE_PERIOD};

@@ -19,7 +19,7 @@
 //! - I1: the fd stays registered while any clone lives; the last clone's drop deregisters it
 //!   before closing it (async_io I1).
 //!
-//! Read next: `net/stream_traits.rs`.
+//! Read next: `net/chunk.rs`.
 
 use std::fmt;
 use std::io::{self, IoSlice, Read, Write};
@@ -28,6 +28,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::chunk::Chunk;
 use crate::Async;
 
 /// A std stream socket type that `ByteStream` can wrap: the three non-blocking calls it makes.
@@ -185,6 +186,39 @@ impl<T: StreamSocket> ByteStream<T> {
     /// ```
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         futures_lite::future::poll_fn(|cx| self.poll_read_some(cx, buf)).await
+    }
+
+    /// Waits for data and reads it into a buffer of `size` bytes borrowed from this thread's pool
+    /// ([`Chunk`]); an empty chunk means the end of the stream. While there is nothing to read,
+    /// no buffer is held: a connection waiting for its next message costs its task's few bytes,
+    /// not a buffer's worth (`cargo run --example echo` reads this way).
+    ///
+    /// # Panics
+    /// If `size` is 0 (an empty read would look like the end of the stream).
+    ///
+    /// ```
+    /// sprout::run(async {
+    ///     let (a, b) = sprout::net::UnixStream::pair()?;
+    ///     a.write_all(b"hello").await?;
+    ///     drop(a);
+    ///     let chunk = b.read_chunk(64 * 1024).await?;
+    ///     assert_eq!(&chunk[..], b"hello");
+    ///     assert!(b.read_chunk(64 * 1024).await?.is_empty(), "the end of the stream");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub async fn read_chunk(&self, size: usize) -> io::Result<Chunk> {
+        assert!(size > 0, "read_chunk needs room for at least one byte");
+        futures_lite::future::poll_fn(|cx| {
+            let mut chunk = Chunk::borrow(size);
+            match self.poll_read_some(cx, chunk.space(size)) {
+                Poll::Ready(Ok(len)) => Poll::Ready(Ok(chunk.filled(len))),
+                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+                // `chunk` drops here: its buffer goes back before the task waits (chunk I1).
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
     }
 
     /// Writes some of `buf`; returns how many bytes were written.

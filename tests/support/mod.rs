@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+pub mod counting_alloc;
+
 use std::sync::mpsc;
 use std::time::Duration;
 
