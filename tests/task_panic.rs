@@ -91,7 +91,19 @@ fn a_detached_panic_is_reported_with_the_task_id() {
             });
             println!("id={}", handle.id());
             drop(handle); // detached before it panics
-            sprout::sleep(Duration::from_millis(50)).await;
+                          // One worker: the task runs, panics and is reported between two polls of this
+                          // future, so waiting for the live count to drop is enough (bounded, not timed).
+            for _ in 0..10_000 {
+                if sprout::stats().live_tasks == 0 {
+                    break;
+                }
+                sprout::yield_now().await;
+            }
+            assert_eq!(
+                sprout::stats().live_tasks,
+                0,
+                "the detached task never finished"
+            );
         });
         return;
     }

@@ -33,11 +33,12 @@
 //!   (`is_closed`), so an operation that would wait forever fails instead — whether it parked
 //!   before the sweep (it is woken and checks) or after (the flag is already set).
 //!
-//! Read next: `runtime/reactor/source.rs`.
+//! Read next: `runtime/reactor/wait.rs`.
 
 mod observed;
 mod source;
 mod timer_queue;
+mod wait;
 
 pub(crate) use source::Source;
 pub(crate) use timer_queue::TimerKey;
@@ -49,12 +50,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use polling::{Event as PollEvent, Events, PollMode, Poller};
+use polling::{Event as PollEvent, PollMode, Poller};
 
 use crate::runtime::hooks::{self, Event, MaybeHooks, WakeCause};
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
 use timer_queue::TimerQueue;
+use wait::{Readiness, Waiter};
 
 /// The reactor of one runtime.
 pub(crate) struct Reactor {
@@ -77,7 +79,9 @@ pub(crate) struct Reactor {
 /// What the driving worker needs between a wait and its dispatch.
 pub(crate) struct Driver {
     /// The events of the last wait.
-    events: Events,
+    events: Vec<Readiness>,
+    /// The buffers `epoll_wait` fills (`reactor/wait.rs`).
+    waiter: Waiter,
     /// Wakers collected during dispatch, woken after every lock is released.
     woken: Vec<Waker>,
     /// While observed: runs of `woken` (how many, and why), so each wake-up is reported with
@@ -102,7 +106,8 @@ impl Reactor {
             sources: Mutex::new(Slab::new()),
             source_count: AtomicUsize::new(0),
             driver: Mutex::new(Driver {
-                events: Events::new(),
+                events: Vec::new(),
+                waiter: Waiter::new(),
                 woken: Vec::new(),
                 causes: Vec::new(),
             }),
@@ -209,7 +214,10 @@ impl Reactor {
     /// One `epoll_wait` with the given timeout (`None`: until an event or a notify).
     fn wait_for(&self, driver: &mut Driver, timeout: Option<Duration>) {
         driver.events.clear();
-        if let Err(error) = self.poller.wait(&mut driver.events, timeout) {
+        if let Err(error) = driver
+            .waiter
+            .wait(&self.poller, timeout, &mut driver.events)
+        {
             // polling retries EINTR itself; anything else means the epoll fd is unusable.
             // Reporting and carrying on keeps timers working; panicking would kill a worker.
             eprintln!("sprout: reactor wait failed: {error}");

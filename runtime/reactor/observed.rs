@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
+use super::wait::Readiness;
 use super::{Driver, Reactor, Source};
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::{Event, FdEvent, Hooks, WakeCause};
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
-use polling::Events;
 
 impl Reactor {
     /// [`Reactor::dispatch`], reporting each step to `hooks`.
@@ -30,6 +30,7 @@ impl Reactor {
             events,
             woken,
             causes,
+            ..
         } = driver;
         {
             let sources = lock(&self.sources);
@@ -63,7 +64,7 @@ impl Reactor {
 }
 
 /// Reports what one `epoll_wait` returned, if anything.
-fn report_events(hooks: &dyn Hooks, events: &Events, sources: &Slab<Arc<Source>>) {
+fn report_events(hooks: &dyn Hooks, events: &[Readiness], sources: &Slab<Arc<Source>>) {
     let described: Vec<FdEvent> = events
         .iter()
         .map(|event| FdEvent {

@@ -1,0 +1,214 @@
+//! One reactor wait in one syscall: `epoll_wait` on the poller's own epoll fd, instead of the
+//! five syscalls `polling`'s `wait` spends.
+//!
+//! Where it sits in the flow: at "epoll event", the moment a parked worker sleeps.
+//!
+//! ```text
+//! … → waker parked in reactor → [epoll_wait: one syscall] → epoll event → wake → run queue → …
+//! ```
+//!
+//! `polling` makes each `wait` exact and interruptible at a cost: it arms a timerfd for the
+//! timeout (`timerfd_settime` and an `epoll_ctl`), then waits, then clears and re-arms its
+//! notifier (a `read` of the eventfd and another `epoll_ctl`) — five syscalls where tokio's mio
+//! spends one (`strace -c` of the echo server, docs/ chapter 11). Here the driving worker calls
+//! `epoll_wait` itself on the poller's epoll fd, with the timeout rounded *up* to a millisecond
+//! (so a timer is never early; `Sleep` checks the clock anyway, time I1), and hands the events
+//! to `dispatch` as they are. Registration, modification and removal of fds stay with
+//! `polling`, and so does the notifier:
+//!
+//! - `Poller::notify` writes the notifier's eventfd, which `polling` registered (oneshot) under
+//!   the key `usize::MAX`, and sets a flag that makes later notifies skip the write until a
+//!   `polling` wait clears it. So when the raw wait reports that key, the notifier fired: a
+//!   zero-timeout `polling` wait follows, which clears and re-arms the eventfd and the flag,
+//!   and whatever I/O events it also returns are kept. A notify is never lost (I1).
+//! - A timerfd armed by an earlier `polling` wait reports under the same key, and is handled
+//!   the same way.
+//!
+//! Invariants:
+//! - I1: after a wait that reported the notifier's key, `polling`'s notify state is reset
+//!   before the events are dispatched, so the next `notify` wakes the next wait.
+//! - I2 (the `unsafe` block): `epoll_wait` writes at most `buffer.len()` entries into
+//!   `buffer`, a `Vec` of initialised `epoll_event`s that outlives the call, on an epoll fd
+//!   owned by the `Poller` borrowed for the call.
+//!
+//! Read next: `runtime/reactor/source.rs`.
+
+use std::io;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use polling::{Events, Poller};
+
+/// The key `polling` registers its notifier (and timerfd) under.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NOTIFY_KEY: u64 = usize::MAX as u64;
+
+/// Events per wait; more wait for the next one (edge-triggered events stay queued).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const CAPACITY: usize = 1024;
+
+/// What the kernel said about one registered fd.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Readiness {
+    /// The source's key.
+    pub(crate) key: usize,
+    /// Readable, hung up or in error (as `polling` reads the flags).
+    pub(crate) readable: bool,
+    /// Writable, hung up or in error.
+    pub(crate) writable: bool,
+}
+
+/// The buffers of the driving worker's waits.
+pub(crate) struct Waiter {
+    /// Where `epoll_wait` writes (I2).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    raw: Vec<libc::epoll_event>,
+    /// `polling`'s events, for the zero-timeout wait that resets the notifier (I1).
+    fallback: Events,
+}
+
+impl Waiter {
+    /// Buffers for waits of up to [`CAPACITY`] events.
+    pub(crate) fn new() -> Waiter {
+        Waiter {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            raw: vec![libc::epoll_event { events: 0, u64: 0 }; CAPACITY],
+            fallback: Events::new(),
+        }
+    }
+
+    /// Waits on `poller` until an event or `timeout` (`None`: until an event or a notify) and
+    /// appends what happened to `ready`. Elsewhere than Linux: `polling`'s own wait.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    pub(crate) fn wait(
+        &mut self,
+        poller: &Poller,
+        timeout: Option<Duration>,
+        ready: &mut Vec<Readiness>,
+    ) -> io::Result<()> {
+        self.fallback.clear();
+        poller.wait(&mut self.fallback, timeout)?;
+        self.keep_fallback(ready);
+        Ok(())
+    }
+
+    /// Waits on `poller` until an event or `timeout` (`None`: until an event or a notify) and
+    /// appends what happened to `ready`.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub(crate) fn wait(
+        &mut self,
+        poller: &Poller,
+        timeout: Option<Duration>,
+        ready: &mut Vec<Readiness>,
+    ) -> io::Result<()> {
+        let millis = match timeout {
+            None => -1,
+            // Rounded up: a wait never ends before the timer it waits for.
+            Some(timeout) => {
+                i32::try_from(timeout.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+            }
+        };
+        let count = loop {
+            // SAFETY: I2 — `raw` holds `raw.len()` initialised entries and lives across the
+            // call; the epoll fd belongs to `poller`, which is borrowed for the call.
+            #[allow(unsafe_code)]
+            let count = unsafe {
+                libc::epoll_wait(
+                    poller.as_raw_fd(),
+                    self.raw.as_mut_ptr(),
+                    self.raw.len() as i32,
+                    millis,
+                )
+            };
+            match usize::try_from(count) {
+                Ok(count) => break count,
+                Err(_) if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Err(io::Error::last_os_error()),
+            }
+        };
+        let mut notified = false;
+        for event in &self.raw[..count] {
+            // Copied out: the struct is packed on x86-64.
+            let (flags, key) = (event.events as i32, event.u64);
+            if key == NOTIFY_KEY {
+                notified = true;
+                continue;
+            }
+            let failed = flags & (libc::EPOLLHUP | libc::EPOLLERR) != 0;
+            ready.push(Readiness {
+                key: key as usize,
+                readable: failed || flags & (libc::EPOLLIN | libc::EPOLLPRI) != 0,
+                writable: failed || flags & libc::EPOLLOUT != 0,
+            });
+        }
+        if notified {
+            self.reset_notifier(poller, ready)?; // I1
+        }
+        Ok(())
+    }
+
+    /// A zero-timeout `polling` wait: clears and re-arms the notifier (and its flag), keeping
+    /// any I/O events it returns (I1).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn reset_notifier(&mut self, poller: &Poller, ready: &mut Vec<Readiness>) -> io::Result<()> {
+        self.fallback.clear();
+        poller.wait(&mut self.fallback, Some(Duration::ZERO))?;
+        self.keep_fallback(ready);
+        Ok(())
+    }
+
+    /// Appends the events of the last `polling` wait to `ready`.
+    fn keep_fallback(&self, ready: &mut Vec<Readiness>) {
+        ready.extend(self.fallback.iter().map(|event| Readiness {
+            key: event.key,
+            readable: event.readable,
+            writable: event.writable,
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// I1: each notify wakes a wait, also the second and third (`polling` skips the eventfd
+    /// write of a notify while its flag from the last one is still set, and only its own wait
+    /// clears that flag).
+    #[test]
+    fn every_notify_wakes_a_wait() {
+        let poller = Poller::new().unwrap();
+        let mut waiter = Waiter::new();
+        let mut ready = Vec::new();
+        for round in 0..3 {
+            poller.notify().unwrap();
+            let start = Instant::now();
+            waiter
+                .wait(&poller, Some(Duration::from_secs(10)), &mut ready)
+                .unwrap();
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "notify {round} was lost: the wait ran to its timeout"
+            );
+        }
+        assert!(ready.is_empty(), "a notify is not an I/O event");
+    }
+
+    /// A timeout is never shortened: rounding goes up to the next millisecond.
+    #[test]
+    fn a_wait_lasts_at_least_its_timeout() {
+        let poller = Poller::new().unwrap();
+        let mut waiter = Waiter::new();
+        let timeout = Duration::from_micros(1_500);
+        let start = Instant::now();
+        waiter
+            .wait(&poller, Some(timeout), &mut Vec::new())
+            .unwrap();
+        assert!(
+            start.elapsed() >= timeout,
+            "woke after {:?}",
+            start.elapsed()
+        );
+    }
+}
