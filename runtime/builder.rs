@@ -352,3 +352,18 @@ fn workers_from_environment() -> io::Result<usize> {
 fn invalid(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message.to_owned())
 }
+
+/// The entry to the builder, on `Runtime` where users look for it. It lives here so that
+/// `runtime.rs` need not import this file (which imports it): no import circle.
+impl Runtime {
+    /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().build()?; // one worker per CPU, or SPROUT_WORKERS
+    /// assert!(runtime.stats().workers >= 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}

@@ -1,9 +1,9 @@
 //! A running runtime: [`Runtime`] (spawn, dump, stats from any thread), [`stats`], and what
 //! dropping it does.
 //!
-//! Where it sits in the flow: around it. `Builder::build` (`builder.rs`) starts it, `block_on`
-//! (`block_on.rs`) is where the first future enters, and `drop` ends the flow for every task
-//! still in it:
+//! Where it sits in the flow: around it. `Builder::build` (`builder.rs`, which also holds
+//! `Runtime::builder`) starts it, `block_on` (`block_on.rs`) is where the first future enters,
+//! and `drop` ends the flow for every task still in it:
 //!
 //! ```text
 //! [build] → block_on(main) → spawn → run queue → poll → … → main Ready → [drop: shutdown]
@@ -11,8 +11,6 @@
 //!
 //! Shutdown, in steps, each bounded by one deadline (`Builder::shutdown_timeout`, 5 s by
 //! default):
-//!
-//! The steps, each bounded by one deadline (`Builder::shutdown_timeout`, 5 s by default):
 //!
 //! 1. Set the shutting-down flag and wake every worker; wait for the worker threads to leave
 //!    their loops. A worker stuck inside one poll never sees the flag: after the deadline it is
@@ -41,7 +39,6 @@ use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
 
-use super::builder::Builder;
 use super::hooks::Event;
 use super::observe::{self, Monitor, RuntimeDump, ShutdownReport};
 use super::scheduler::spawn::spawn_on;
@@ -76,17 +73,6 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
-    ///
-    /// ```
-    /// let runtime = sprout::Runtime::builder().build()?; // one worker per CPU, or SPROUT_WORKERS
-    /// assert!(runtime.stats().workers >= 1);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn builder() -> Builder {
-        Builder::default()
-    }
-
     /// Spawns a task on this runtime from any thread (inside or outside the runtime).
     /// `Runtime` is `Send + Sync`: share it in an `Arc` to spawn from several threads at once.
     ///
