@@ -8,7 +8,7 @@
 //! ```text
 //! cargo run --example echo                      # serves on 127.0.0.1:10000
 //! cargo run --example echo -- --addr 127.0.0.1:9000 --buffer 16
-//! nc 127.0.0.1 10000                            # type lines; they come back
+//! cargo run --example echo_client -- --interactive   # type lines; they come back
 //! cargo run --example echo_client -- "hello"    # one message, echoed
 //! ```
 //!
@@ -61,7 +61,9 @@ fn main() {
         .grace_period(Duration::from_secs(5));
         let addr = server.local_addr()?;
         println!("sprout echo server listening on {addr}");
-        println!("try: nc {} {} (Ctrl-C to stop)", addr.ip(), addr.port());
+        println!(
+            "try: cargo run --example echo_client -- --addr {addr} --interactive (Ctrl-C to stop)"
+        );
         server.serve_forever().await?;
         println!("stopped cleanly");
         std::io::Result::Ok(())

@@ -8,7 +8,8 @@
 //! cargo run --example echo_client -- "hello"        # from a second terminal
 //! ```
 //!
-//! Try two `nc 127.0.0.1 10000` at once: the second gets no echo until the first quits.
+//! Try two `cargo run --example echo_client -- --interactive` at once: the second gets no echo
+//! until the first quits.
 //!
 //! The loop itself is in `common/blocking_echo.rs`, shared with `echo_threads` and
 //! `echo_processes`: the same code, run in different places.

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --example echo_client -- "hello"                         # one message
+//! cargo run --example echo_client -- --interactive                   # type lines; each comes back
 //! echo hello | cargo run --example echo_client                       # from stdin
 //! cargo run --example echo_client -- --conns 50 --size 64 --secs 5   # load: round trips/s, latency
 //! cargo run --example echo_client -- --shakespeare --conns 20 --secs 5
@@ -34,11 +35,13 @@ struct Plan {
     shakespeare: bool,
     /// The single message to send, if any.
     message: Option<String>,
+    /// Read lines from the terminal and echo each (what `nc` would do).
+    interactive: bool,
 }
 
 fn parse() -> Plan {
     let options = options::Options::from_args(
-        "echo_client [--addr HOST:PORT] [MESSAGE | --conns N --size BYTES --secs T [--shakespeare]]",
+        "echo_client [--addr HOST:PORT] [MESSAGE | --interactive | --conns N --size BYTES --secs T [--shakespeare]]",
         4096,
     );
     let mut plan = Plan {
@@ -48,6 +51,7 @@ fn parse() -> Plan {
         secs: 5.0,
         shakespeare: false,
         message: None,
+        interactive: false,
     };
     let mut rest = options.rest.into_iter();
     let number = |value: Option<String>, flag: &str| -> f64 {
@@ -65,6 +69,7 @@ fn parse() -> Plan {
             "--size" => plan.size = number(rest.next(), "--size") as usize,
             "--secs" => plan.secs = number(rest.next(), "--secs"),
             "--shakespeare" => plan.shakespeare = true,
+            "--interactive" => plan.interactive = true,
             _ => plan.message = Some(arg),
         }
     }
@@ -82,6 +87,8 @@ fn main() {
             shakespeare(addr, plan.conns.max(1), plan.secs).await
         } else if plan.conns > 0 {
             load(addr, plan.conns, plan.size, plan.secs).await
+        } else if plan.interactive {
+            interactive(addr).await
         } else {
             one_message(addr, plan.message).await
         }
@@ -114,6 +121,33 @@ async fn one_message(addr: SocketAddr, message: Option<String>) -> std::io::Resu
         return Err(std::io::Error::other("the echo differs from what was sent"));
     }
     Ok(())
+}
+
+/// Reads lines from the terminal (on the blocking pool: a terminal read never suits a worker),
+/// sends each, and prints its echo, until end of input (Ctrl-D). What the chapters once used
+/// `nc` for.
+async fn interactive(addr: SocketAddr) -> std::io::Result<()> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    println!("connected to {addr}: type lines, Ctrl-D to finish");
+    loop {
+        let line = sprout::spawn_blocking(|| {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).map(|_| line)
+        })
+        .await??;
+        if line.is_empty() {
+            // End of input: say so to the server, as `nc` does, and leave.
+            return stream.shutdown(std::net::Shutdown::Write);
+        }
+        stream.write_all(line.as_bytes()).await?;
+        let mut echoed = vec![0u8; line.len()];
+        stream.read_exact(&mut echoed).await?;
+        if echoed != line.as_bytes() {
+            return Err(std::io::Error::other("the echo differs from what was sent"));
+        }
+        print!("echo: {line}");
+    }
 }
 
 /// Ping-pong on `conns` connections for `secs`: prints round trips/s and latency percentiles.

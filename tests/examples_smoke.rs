@@ -92,6 +92,29 @@ fn every_stage_echoes_a_message() {
     }
 }
 
+/// `echo_client --interactive` echoes each line typed (here piped) and ends at end of input: the
+/// chapters' way to talk to a server without `nc`.
+#[test]
+fn the_interactive_client_echoes_each_line() {
+    let out = within(Duration::from_secs(60), "interactive client", || {
+        let server = Server::start("echo");
+        let mut client = Command::new(example_binary("echo_client"))
+            .args(["--addr", &server.addr, "--interactive"])
+            .env("SPROUT_WORKERS", "1")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("run echo_client --interactive");
+        let mut stdin = client.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, b"first line\nsecond\n").unwrap();
+        drop(stdin); // end of input: the client half-closes and exits
+        let output = client.wait_with_output().unwrap();
+        assert!(output.status.success(), "the interactive client failed");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    });
+    assert!(out.contains("echo: first line\necho: second\n"), "{out}");
+}
+
 /// The load and Shakespeare modes of the client run and report (against the sprout server).
 #[test]
 fn client_load_and_shakespeare_modes_report() {
