@@ -30,10 +30,12 @@ fn main() -> std::io::Result<()> {
         "blocking echo server listening on {}",
         listener.local_addr()?
     );
+    // ANCHOR: accept_loop
     loop {
         let (conn, peer) = listener.accept()?; // blocks
         if let Err(error) = blocking_echo::serve(conn, options.buffer) {
             eprintln!("{peer}: {error}");
         }
     }
+    // ANCHOR_END: accept_loop
 }
