@@ -79,24 +79,26 @@ impl Waiter {
     }
 
     /// Waits on `poller` until an event or `timeout` (`None`: until an event or a notify) and
-    /// appends what happened to `ready`. Elsewhere than Linux: `polling`'s own wait.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    /// appends what happened to `ready`: one `epoll_wait` on Linux, `polling`'s wait elsewhere.
     pub(crate) fn wait(
         &mut self,
         poller: &Poller,
         timeout: Option<Duration>,
         ready: &mut Vec<Readiness>,
     ) -> io::Result<()> {
-        self.fallback.clear();
-        poller.wait(&mut self.fallback, timeout)?;
-        self.keep_fallback(ready);
-        Ok(())
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            self.epoll_wait(poller, timeout, ready)
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            self.polling_wait(poller, timeout, ready)
+        }
     }
 
-    /// Waits on `poller` until an event or `timeout` (`None`: until an event or a notify) and
-    /// appends what happened to `ready`.
+    /// The Linux wait: one `epoll_wait` (I2), then the notifier's reset if it fired (I1).
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    pub(crate) fn wait(
+    fn epoll_wait(
         &mut self,
         poller: &Poller,
         timeout: Option<Duration>,
@@ -143,28 +145,28 @@ impl Waiter {
             });
         }
         if notified {
-            self.reset_notifier(poller, ready)?; // I1
+            // A zero-timeout `polling` wait clears and re-arms the notifier and its flag, and
+            // any I/O events it also returns are kept (I1).
+            self.polling_wait(poller, Some(Duration::ZERO), ready)?;
         }
         Ok(())
     }
 
-    /// A zero-timeout `polling` wait: clears and re-arms the notifier (and its flag), keeping
-    /// any I/O events it returns (I1).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn reset_notifier(&mut self, poller: &Poller, ready: &mut Vec<Readiness>) -> io::Result<()> {
+    /// One `polling` wait, its events appended to `ready`.
+    fn polling_wait(
+        &mut self,
+        poller: &Poller,
+        timeout: Option<Duration>,
+        ready: &mut Vec<Readiness>,
+    ) -> io::Result<()> {
         self.fallback.clear();
-        poller.wait(&mut self.fallback, Some(Duration::ZERO))?;
-        self.keep_fallback(ready);
-        Ok(())
-    }
-
-    /// Appends the events of the last `polling` wait to `ready`.
-    fn keep_fallback(&self, ready: &mut Vec<Readiness>) {
+        poller.wait(&mut self.fallback, timeout)?;
         ready.extend(self.fallback.iter().map(|event| Readiness {
             key: event.key,
             readable: event.readable,
             writable: event.writable,
         }));
+        Ok(())
     }
 }
 

@@ -26,6 +26,17 @@ fn work(seed: u64) -> u64 {
     std::hint::black_box(x)
 }
 
+/// The fan-out itself, on whatever runtime `spawn` spawns on: one task spawns the small ones
+/// (each handle turned into a future of its result) and joins them in order.
+async fn fan_out<H: std::future::Future<Output = u64>>(spawn: impl Fn(u64) -> H) -> u64 {
+    let handles: Vec<H> = (0..TASKS).map(&spawn).collect();
+    let mut sum = 0u64;
+    for handle in handles {
+        sum = sum.wrapping_add(handle.await);
+    }
+    sum
+}
+
 /// Seconds sprout with `workers` workers takes for the fan-out.
 fn sprout_run(workers: usize) -> f64 {
     let rt = sprout::Runtime::builder()
@@ -34,17 +45,11 @@ fn sprout_run(workers: usize) -> f64 {
         .expect("a runtime");
     let start = Instant::now();
     let sum = rt.block_on(async {
-        let handle = sprout::spawn(async {
-            let handles: Vec<_> = (0..TASKS)
-                .map(|i| sprout::spawn(async move { work(i) }))
-                .collect();
-            let mut sum = 0u64;
-            for handle in handles {
-                sum = sum.wrapping_add(handle.await.unwrap());
-            }
-            sum
-        });
-        handle.await.unwrap()
+        let spawned = |i| {
+            let handle = sprout::spawn(async move { work(i) });
+            async move { handle.await.unwrap() }
+        };
+        sprout::spawn(fan_out(spawned)).await.unwrap()
     });
     std::hint::black_box(sum);
     start.elapsed().as_secs_f64()
@@ -58,17 +63,11 @@ fn tokio_run(workers: usize) -> f64 {
         .expect("a runtime");
     let start = Instant::now();
     let sum = rt.block_on(async {
-        let handle = tokio::spawn(async {
-            let handles: Vec<_> = (0..TASKS)
-                .map(|i| tokio::spawn(async move { work(i) }))
-                .collect();
-            let mut sum = 0u64;
-            for handle in handles {
-                sum = sum.wrapping_add(handle.await.unwrap());
-            }
-            sum
-        });
-        handle.await.unwrap()
+        let spawned = |i| {
+            let handle = tokio::spawn(async move { work(i) });
+            async move { handle.await.unwrap() }
+        };
+        tokio::spawn(fan_out(spawned)).await.unwrap()
     });
     std::hint::black_box(sum);
     start.elapsed().as_secs_f64()
