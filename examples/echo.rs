@@ -14,7 +14,6 @@
 //!
 //! Ctrl-C stops it gracefully: no new connections, in-flight ones get a grace period.
 
-use std::net::Shutdown;
 use std::time::Duration;
 
 use sprout::net::{StreamServer, TcpStream};
@@ -22,28 +21,12 @@ use sprout::net::{StreamServer, TcpStream};
 #[path = "common/options.rs"]
 mod options;
 
-/// One connection: read what arrives, write it back, until the client closes its side.
-/// (`tests/net_tcp_echo.rs` runs this very function.)
-///
-/// The buffer is borrowed only while there is something in it: `read_chunk` waits for data
-/// first, then reads into a buffer from the worker's pool, and dropping the chunk gives it back.
-/// So a connection that waits for its next message holds no buffer, and ten thousand idle
-/// clients cost ten thousand small tasks, not ten thousand buffers.
-// ANCHOR: echo_handler
-pub async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
-    // Replies go out whole and at once; without this, Nagle's algorithm and delayed ACKs make
-    // every small round trip wait ~40 ms.
-    stream.set_nodelay(true)?;
-    loop {
-        let data = stream.read_chunk(buffer).await?;
-        if data.is_empty() {
-            // The client shut down its write side: finish ours too (a half-close echo).
-            return stream.shutdown(Shutdown::Write);
-        }
-        stream.write_all(&data).await?;
-    }
-}
-// ANCHOR_END: echo_handler
+/// One connection: read what arrives, write it back, until the client closes its side. The
+/// handler is in its own file so that chapter 6's tiny runtime can run the very same code; it
+/// uses the `TcpStream` imported above.
+#[path = "common/echo_handler.rs"]
+mod echo_handler;
+pub use echo_handler::echo;
 
 fn main() {
     let options =

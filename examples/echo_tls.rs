@@ -11,7 +11,7 @@
 //! ```
 //!
 //! A TLS stream buffers encrypted records; a reply is on the wire only after `flush`, so the
-//! handler flushes after each write (docs/ chapter 9 tells what happens to a copy loop that
+//! handler flushes after each write (docs/ chapter 10 tells what happens to a copy loop that
 //! does not).
 
 use std::io;

@@ -151,7 +151,7 @@ impl Builder {
 
     /// Measures how long each poll takes, so [`dump`](crate::dump) can show each task's total
     /// and longest poll. Off by default: reading the clock twice per poll made the ping-pong
-    /// benchmark 0.72x as fast (docs/ chapter 13).
+    /// benchmark 0.72x as fast (docs/ chapter 14).
     ///
     /// ```
     /// let rt = sprout::Runtime::builder().workers(1).poll_timing(true).build()?;
@@ -181,7 +181,7 @@ impl Builder {
     /// matters only to a single-worker runtime in a program with no other thread: there, one
     /// more thread makes the kernel and glibc take their multi-threaded paths (reference-counted
     /// fd lookups, locked `malloc`), measured at about 3% of the 1-connection echo benchmark
-    /// and 10% of spawning a million trivial tasks (docs/ chapter 13).
+    /// and 10% of spawning a million trivial tasks (docs/ chapter 14).
     ///
     /// ```
     /// use std::time::Duration;

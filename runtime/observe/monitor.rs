@@ -22,7 +22,7 @@
 //! SIGUSR1 dump with it). Why that switch matters: in a program whose only other thread this
 //! is, its mere existence makes the kernel reference-count every fd lookup (`fdget`/`fput` in
 //! each `recv`, `send` and `epoll_wait`) and glibc lock every `malloc`; measured, about 3% of
-//! the 1-connection echo benchmark on one worker (docs/ chapter 13).
+//! the 1-connection echo benchmark on one worker (docs/ chapter 14).
 //!
 //! Invariants (the sampling relies on activity I1):
 //! - I1: each stuck poll is reported once while it blocks, and once more when it returns.

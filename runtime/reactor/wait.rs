@@ -10,7 +10,7 @@
 //! `polling` makes each `wait` exact and interruptible at a cost: it arms a timerfd for the
 //! timeout (`timerfd_settime` and an `epoll_ctl`), then waits, then clears and re-arms its
 //! notifier (a `read` of the eventfd and another `epoll_ctl`) — five syscalls where tokio's mio
-//! spends one (`strace -c` of the echo server, docs/ chapter 11). Here the driving worker calls
+//! spends one (`strace -c` of the echo server, docs/ chapter 12). Here the driving worker calls
 //! `epoll_wait` itself on the poller's epoll fd, with the timeout rounded *up* to a millisecond
 //! (so a timer is never early; `Sleep` checks the clock anyway, time I1), and hands the events
 //! to `dispatch` as they are. Registration, modification and removal of fds stay with

@@ -12,7 +12,7 @@
 //! Why the meta holds no record of what a task waits on: it was tried, and measured. The extra
 //! words pushed a trivial task's allocation past glibc's largest fast-bin request (136 bytes,
 //! `Arc` counts included), and spawn-and-join of a million tasks fell to about 0.7x the build
-//! before (docs/ chapter 13). The glass box learns waits from events instead (`observe/waits.rs`).
+//! before (docs/ chapter 14). The glass box learns waits from events instead (`observe/waits.rs`).
 //!
 //! Invariants:
 //! - I1: the counters are written only by the thread polling the task (task I2), so a load

@@ -76,18 +76,34 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
         path.exists(),
         "example {name} was not built at {path:?}: run plain `cargo test`"
     );
-    // The example's source: `examples/NAME.rs`, or the newest file of `examples/NAME/`.
+    // The example's sources: `examples/NAME.rs` or the files of `examples/NAME/`, and `common/`.
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let single = examples.join(format!("{name}.rs"));
-    let sources: Vec<std::path::PathBuf> = if single.exists() {
-        vec![single]
-    } else {
-        std::fs::read_dir(examples.join(name))
+    let rust_files_in = |folder: std::path::PathBuf| {
+        std::fs::read_dir(folder)
             .expect("the example's folder")
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-            .collect()
+            .collect::<Vec<_>>()
     };
+    let mut sources = if single.exists() {
+        vec![single]
+    } else {
+        rust_files_in(examples.join(name))
+    };
+    // The shared files it includes with `#[path = "common/FILE"]`.
+    let text: String = sources
+        .iter()
+        .filter_map(|s| std::fs::read_to_string(s).ok())
+        .collect();
+    sources.extend(
+        rust_files_in(examples.join("common"))
+            .into_iter()
+            .filter(|common| {
+                let file = common.file_name().unwrap().to_string_lossy();
+                text.contains(&format!("\"common/{file}\""))
+            }),
+    );
     let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap();
     for source in sources {
         let edited = std::fs::metadata(&source)
