@@ -150,7 +150,8 @@ async fn interactive(addr: SocketAddr) -> std::io::Result<()> {
     }
 }
 
-/// Ping-pong on `conns` connections for `secs`: prints round trips/s and latency percentiles.
+/// Ping-pong on `conns` connections for `secs`: prints round trips/s, latency percentiles, and
+/// how fairly the server shared itself among the connections.
 async fn load(addr: SocketAddr, conns: usize, size: usize, secs: f64) -> std::io::Result<()> {
     let mut streams = Vec::with_capacity(conns);
     for _ in 0..conns {
@@ -161,39 +162,66 @@ async fn load(addr: SocketAddr, conns: usize, size: usize, secs: f64) -> std::io
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let workers: Vec<_> = streams
         .into_iter()
-        .map(|stream| sprout::spawn(ping_pong(stream, size, until)))
+        .map(|stream| sprout::spawn(ping_pong(stream, size, Instant::now(), until)))
         .collect();
-    let mut latencies = Vec::new();
+    let mut talks = Vec::new();
     for result in sprout::join_all(workers).await {
-        latencies.extend(result??);
+        talks.push(result??);
     }
     report(
         &format!("{conns} connections, {size}-byte messages"),
-        &mut latencies,
+        &talks,
         secs,
     );
     Ok(())
 }
 
-/// Round trips on one connection until `until`; returns each round trip's latency.
+/// What one connection saw: each round trip's latency, and how long its last message had
+/// waited unanswered when time ran out (a server that never serves it leaves only that).
+struct Talk {
+    latencies: Vec<Duration>,
+    unanswered: Option<Duration>,
+}
+
+/// Round trips on one connection until `until`. A reply still missing at `until` ends it: a
+/// server that serves one client at a time must not hang the client. `since` is when the
+/// connection was asked for: one that gets no turn before `until` waited from then.
 async fn ping_pong(
     stream: TcpStream,
     size: usize,
+    since: Instant,
     until: Instant,
-) -> std::io::Result<Vec<Duration>> {
+) -> std::io::Result<Talk> {
     let message: Vec<u8> = (0..size).map(|i| b'a' + (i % 26) as u8).collect();
     let mut reply = vec![0u8; size];
     let mut latencies = Vec::new();
     while Instant::now() < until {
         let start = Instant::now();
-        stream.write_all(&message).await?;
-        stream.read_exact(&mut reply).await?;
+        let round_trip = async {
+            stream.write_all(&message).await?;
+            stream.read_exact(&mut reply).await
+        };
+        match sprout::timeout(until.saturating_duration_since(start), round_trip).await {
+            Ok(result) => result?,
+            Err(_elapsed) => {
+                let unanswered = Some(start.elapsed());
+                return Ok(Talk {
+                    latencies,
+                    unanswered,
+                });
+            }
+        }
         latencies.push(start.elapsed());
         if reply != message {
             return Err(std::io::Error::other("echo mismatch"));
         }
     }
-    Ok(latencies)
+    // Time ran out before this connection's first turn.
+    let unanswered = latencies.is_empty().then(|| since.elapsed());
+    Ok(Talk {
+        latencies,
+        unanswered,
+    })
 }
 
 /// The lecture's Shakespeare: one client streams bulk data flat out while `small` others send
@@ -203,18 +231,28 @@ async fn shakespeare(addr: SocketAddr, small: usize, secs: f64) -> std::io::Resu
     let bulk = TcpStream::connect(addr).await?;
     let bulk_reader = bulk.clone();
     let chunk: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    // Both directions of the bulk stream are bounded too: a server that never reads it must
+    // not hang the client. The reader gets a second after `until` for the echo's tail.
     let writer = sprout::spawn(async move {
         while Instant::now() < until {
-            bulk.write_all(&chunk).await?;
+            let left = until.saturating_duration_since(Instant::now());
+            if sprout::timeout(left, bulk.write_all(&chunk)).await.is_err() {
+                break;
+            }
         }
         bulk.shutdown(std::net::Shutdown::Write)
     });
     let reader = sprout::spawn(async move {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut total = 0usize;
+        let give_up = until + Duration::from_secs(1);
         loop {
-            match bulk_reader.read(&mut buffer).await? {
-                0 => return Ok::<_, std::io::Error>(total),
+            let left = give_up.saturating_duration_since(Instant::now());
+            let Ok(read) = sprout::timeout(left, bulk_reader.read(&mut buffer)).await else {
+                return Ok::<_, std::io::Error>(total);
+            };
+            match read? {
+                0 => return Ok(total),
                 n => {
                     // Check the pattern as it streams by: a fast echo that corrupts is not fast.
                     if buffer[..n]
@@ -231,19 +269,20 @@ async fn shakespeare(addr: SocketAddr, small: usize, secs: f64) -> std::io::Resu
     });
     let mut talkers = Vec::new();
     for _ in 0..small {
+        let connecting = Instant::now();
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
-        talkers.push(sprout::spawn(ping_pong(stream, 64, until)));
+        talkers.push(sprout::spawn(ping_pong(stream, 64, connecting, until)));
     }
-    let mut latencies = Vec::new();
+    let mut talks = Vec::new();
     for result in sprout::join_all(talkers).await {
-        latencies.extend(result??);
+        talks.push(result??);
     }
     writer.await??;
     let streamed = reader.await??;
     report(
         &format!("{small} small clients beside one bulk stream"),
-        &mut latencies,
+        &talks,
         secs,
     );
     println!(
@@ -253,8 +292,11 @@ async fn shakespeare(addr: SocketAddr, small: usize, secs: f64) -> std::io::Resu
     Ok(())
 }
 
-/// Prints rate and percentiles of `latencies` over `secs`.
-fn report(what: &str, latencies: &mut [Duration], secs: f64) {
+/// Prints the rate and latency percentiles over `secs`, then fairness: how many connections
+/// got any reply, the fewest round trips any connection made, and the longest any message
+/// waited (answered or not) — where a server that serves one client at a time shows.
+fn report(what: &str, talks: &[Talk], secs: f64) {
+    let mut latencies: Vec<Duration> = talks.iter().flat_map(|t| t.latencies.clone()).collect();
     latencies.sort_unstable();
     let at = |q: f64| {
         latencies
@@ -269,5 +311,17 @@ fn report(what: &str, latencies: &mut [Duration], secs: f64) {
         at(0.99),
         at(1.0),
         latencies.len()
+    );
+    let served = talks.iter().filter(|t| !t.latencies.is_empty()).count();
+    let fewest = talks.iter().map(|t| t.latencies.len()).min().unwrap_or(0);
+    let worst_wait = talks
+        .iter()
+        .flat_map(|t| t.latencies.iter().chain(&t.unanswered))
+        .max()
+        .copied()
+        .unwrap_or_default();
+    println!(
+        "fairness: {served} of {} connections served; fewest round trips on one: {fewest}; worst wait {worst_wait:?}",
+        talks.len()
     );
 }
