@@ -12,3 +12,14 @@ pub fn flag(name: &str) -> Option<String> {
 pub fn switch(name: &str) -> bool {
     std::env::args().any(|a| a == name)
 }
+
+/// The lecture's stages, in the lecture's order: the `echo_*` examples (`echo` for sprout), as
+/// `echo_bench --lecture` runs them and `plots` draws them.
+pub const LECTURE_STAGES: [&str; 6] = [
+    "blocking",
+    "select",
+    "threads",
+    "processes",
+    "callbacks",
+    "sprout",
+];

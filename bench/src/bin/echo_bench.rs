@@ -12,8 +12,14 @@
 //! (server memory per idle connection). All servers use one thread (sprout with
 //! `SPROUT_WORKERS=1`), a 64 KiB buffer and `TCP_NODELAY`. Every echoed byte is checked.
 //!
-//! `--lecture` runs the lecture's comparison instead: sprout against the `echo_select` and
-//! `echo_threads` examples, 64-byte ping-pong at 10, 1,000 and 10,000 connections.
+//! `--lecture` runs the lecture's comparison instead: every stage as its example ships
+//! (`echo_blocking`, `echo_select`, `echo_threads`, `echo_processes`, `echo_callbacks`, and
+//! sprout's `echo`), 64-byte ping-pong at 1, 10, 100 and 1,000 connections, then Shakespeare.
+//! Its tables add fairness: connections served, the fewest round trips on one, the worst wait
+//! (where the blocking server's one-client-at-a-time shows).
+//!
+//! `--tsv FILE` also appends every median to FILE (tab-separated `scenario server figure value`
+//! rows), which `plots` turns into the book's SVG charts.
 //!
 //! `--baseline PATH` compares this build's `echo` example with another build of it (say, the
 //! commit before a change), alternating the two, and nothing else:
@@ -27,6 +33,7 @@
 //! `--env KEY=VALUE` sets an environment variable for this build's server only (say,
 //! `SPROUT_WATCHDOG_MS=0`).
 
+use sprout_bench::LECTURE_STAGES as STAGES;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -43,19 +50,29 @@ struct Scenario {
     args: &'static [&'static str],
 }
 
-/// The lecture's comparison: the same messages at growing connection counts.
-const LECTURE: [Scenario; 3] = [
+/// The lecture's comparison: the same messages at growing connection counts, then Shakespeare.
+/// (No 10,000: the blocking and process stages never accept past their listen backlog, so the
+/// load's connects would only time out.)
+const LECTURE: [Scenario; 5] = [
+    Scenario {
+        name: "64 B ping-pong, 1 connection",
+        args: &["--mode", "pingpong", "--conns", "1", "--size", "64"],
+    },
     Scenario {
         name: "64 B ping-pong, 10 connections",
         args: &["--mode", "pingpong", "--conns", "10", "--size", "64"],
+    },
+    Scenario {
+        name: "64 B ping-pong, 100 connections",
+        args: &["--mode", "pingpong", "--conns", "100", "--size", "64"],
     },
     Scenario {
         name: "64 B ping-pong, 1,000 connections",
         args: &["--mode", "pingpong", "--conns", "1000", "--size", "64"],
     },
     Scenario {
-        name: "64 B ping-pong, 10,000 connections",
-        args: &["--mode", "pingpong", "--conns", "10000", "--size", "64"],
+        name: "Shakespeare: 1 bulk stream + 20 small clients",
+        args: &["--mode", "shakespeare", "--conns", "20"],
     },
 ];
 
@@ -92,13 +109,14 @@ fn main() {
     let secs: String = value("--secs").unwrap_or_else(|| "5".into());
     let only: Option<String> = value("--only");
     let lecture = sprout_bench::switch("--lecture");
+    let tsv: Option<PathBuf> = value("--tsv").map(PathBuf::from);
     let baseline: Option<PathBuf> = value("--baseline").map(PathBuf::from);
     let sprout_env: Option<(String, String)> = value("--env").map(|pair| {
         let (key, value) = pair.split_once('=').expect("--env KEY=VALUE");
         (key.to_owned(), value.to_owned())
     });
     let (contenders, scenarios): (&[&str], &[Scenario]) = if lecture {
-        (&["sprout", "select", "threads"], &LECTURE)
+        (&STAGES, &LECTURE)
     } else if baseline.is_some() {
         (&["sprout", "baseline"], &SCENARIOS)
     } else {
@@ -159,7 +177,10 @@ fn main() {
                 results.entry(contender).or_default().push(parse(&line));
             }
         }
-        print_table(scenario.name, holding, contenders, &results);
+        print_table(scenario.name, holding, lecture, contenders, &results);
+        if let Some(tsv) = &tsv {
+            append_tsv(tsv, scenario.name, contenders, &results);
+        }
     }
 }
 
@@ -177,7 +198,7 @@ fn start_server(
     }
     if contender == "sprout" || contender == "baseline" {
         command.arg(sprout_echo).env("SPROUT_WORKERS", "1");
-    } else if contender == "select" || contender == "threads" {
+    } else if STAGES.contains(&contender) {
         // The lecture's stages, as shipped: the examples themselves.
         command
             .arg(dir.join("examples").join(format!("echo_{contender}")))
@@ -232,10 +253,49 @@ fn stats(runs: &[HashMap<String, f64>], key: &str) -> (f64, f64, f64) {
     (median, values[0], values[values.len() - 1])
 }
 
-/// Prints one scenario's table.
+/// The figures `plots` draws from, one row per figure: `scenario\tserver\tfigure\tmedian`.
+const TSV_FIGURES: [&str; 11] = [
+    "conns",
+    "unconnected",
+    "rtps",
+    "p50_us",
+    "p99_us",
+    "server_cpu_us_per_rt",
+    "served",
+    "fewest",
+    "worst_wait_us",
+    "bulk_mbps",
+    "bytes_per_conn",
+];
+
+/// Appends one scenario's medians to `path`.
+fn append_tsv(
+    path: &std::path::Path,
+    scenario: &str,
+    contenders: &[&str],
+    results: &HashMap<&str, Vec<HashMap<String, f64>>>,
+) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the --tsv file");
+    for contender in contenders {
+        for figure in TSV_FIGURES {
+            let (median, _, _) = stats(&results[contender], figure);
+            if median.is_finite() {
+                writeln!(file, "{scenario}\t{contender}\t{figure}\t{median}").expect("write --tsv");
+            }
+        }
+    }
+}
+
+/// Prints one scenario's table (with the fairness columns for the lecture).
 fn print_table(
     name: &str,
     holding: bool,
+    lecture: bool,
     contenders: &[&str],
     results: &HashMap<&str, Vec<HashMap<String, f64>>>,
 ) {
@@ -278,30 +338,70 @@ fn print_table(
     } else {
         ("÷ sprout", "÷ sprout")
     };
-    println!("| server | round trips/s: median (min – max) | {first} | {second} | p50 µs | p99 µs | server CPU µs per round trip | errors |{}", if shakespeare { " bulk MB/s |" } else { "" });
+    let fairness_head = if lecture {
+        " connections served | fewest round trips on one | worst wait ms |"
+    } else {
+        ""
+    };
+    println!("| server | round trips/s: median (min – max) | {first} | {second} | p50 µs | p99 µs | server CPU µs per round trip | errors |{}{fairness_head}", if shakespeare { " bulk MB/s |" } else { "" });
     println!(
-        "|--------|------------------:|-----:|-----:|------:|------:|------:|------:|{}",
-        if shakespeare { "------:|" } else { "" }
+        "|--------|------------------:|-----:|-----:|------:|------:|------:|------:|{}{}",
+        if shakespeare { "------:|" } else { "" },
+        if lecture { "----:|----:|----:|" } else { "" }
     );
     for contender in contenders {
         let runs = &results[contender];
-        let (rtps, low, high) = stats(runs, "rtps");
-        let (p50, _, _) = stats(runs, "p50_us");
-        let (p99, _, _) = stats(runs, "p99_us");
-        let (cpu, _, _) = stats(runs, "server_cpu_us_per_rt");
-        let errors: f64 = runs.iter().filter_map(|r| r.get("errors")).sum();
-        let bulk = if shakespeare {
-            format!(" {:.0} |", stats(runs, "bulk_mbps").0)
-        } else {
-            String::new()
+        let median = |figure: &str| stats(runs, figure).0;
+        // A figure that did not come out (no round trips, a failed load) shows as a dash.
+        let show = |value: f64, decimals: usize| match value.is_finite() {
+            true => format!("{value:.decimals$}"),
+            false => "–".to_string(),
         };
-        println!(
-            "| {contender} | {:.0}k ({:.0}k – {:.0}k) | {:.2} | {:.2} | {p50:.0} | {p99:.0} | {cpu:.2} | {errors:.0} |{bulk}",
-            rtps / 1e3,
-            low / 1e3,
-            high / 1e3,
-            rtps / tokio,
-            rtps / epoll
+        let (rtps, low, high) = stats(runs, "rtps");
+        // A process pool's CPU is in its workers; /proc/PID/stat of the parent misses it.
+        let cpu = match *contender {
+            "processes" => f64::NAN,
+            _ => median("server_cpu_us_per_rt"),
+        };
+        let errors: f64 = runs.iter().filter_map(|r| r.get("errors")).sum();
+        let mut row = format!(
+            "| {contender} | {}k ({}k – {}k) | {} | {} | {} | {} | {} | {errors:.0} |",
+            show(rtps / 1e3, 0),
+            show(low / 1e3, 0),
+            show(high / 1e3, 0),
+            show(rtps / tokio, 2),
+            show(rtps / epoll, 2),
+            // No round trip at all (a starved stage): no latency to show.
+            show(
+                if rtps > 0.0 {
+                    median("p50_us")
+                } else {
+                    f64::NAN
+                },
+                0
+            ),
+            show(
+                if rtps > 0.0 {
+                    median("p99_us")
+                } else {
+                    f64::NAN
+                },
+                0
+            ),
+            show(cpu, 2),
         );
+        if shakespeare {
+            row += &format!(" {} |", show(median("bulk_mbps"), 0));
+        }
+        if lecture {
+            row += &format!(
+                " {} of {} | {} | {} |",
+                show(median("served"), 0),
+                show(median("conns"), 0),
+                show(median("fewest"), 0),
+                show(median("worst_wait_us") / 1e3, 1)
+            );
+        }
+        println!("{row}");
     }
 }

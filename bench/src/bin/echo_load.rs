@@ -29,6 +29,8 @@ struct Talker {
     received: usize,
     /// When the current message was sent.
     sent_at: Instant,
+    /// Round trips completed on this connection (the fairness figures).
+    round_trips: u64,
 }
 
 /// The bulk connection of Shakespeare mode.
@@ -60,9 +62,10 @@ fn main() -> io::Result<()> {
     }
 }
 
-/// A non-blocking, no-delay connection.
+/// A non-blocking, no-delay connection. The connect is bounded: a server whose backlog is full
+/// (one that stopped accepting) must fail the run, not hang it.
 fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
-    let stream = TcpStream::connect(addr)?;
+    let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
     stream.set_nodelay(true)?;
     stream.set_nonblocking(true)?;
     Ok(stream)
@@ -131,8 +134,19 @@ fn pingpong(
     let poller = Poller::new()?;
     let patterns = pattern_buffer();
     let message = &patterns[..size];
+    // A server that stops accepting (the blocking stages, past their listen backlog) leaves
+    // connects timing out: the first timeout ends the connecting, and the rest count as
+    // connections never served.
+    let mut unconnected = 0;
     for key in 0..conns {
-        let stream = connect(addr)?;
+        let stream = match connect(addr) {
+            Ok(stream) => stream,
+            Err(error) if error.kind() == io::ErrorKind::TimedOut => {
+                unconnected = conns - key;
+                break;
+            }
+            Err(error) => return Err(error),
+        };
         // SAFETY: the stream outlives the poller (see above).
         #[allow(unsafe_code)]
         unsafe {
@@ -144,6 +158,7 @@ fn pingpong(
                 stream,
                 received: 0,
                 sent_at: Instant::now(),
+                round_trips: 0,
             },
         );
     }
@@ -199,6 +214,7 @@ fn pingpong(
                         talker.received += n;
                         if talker.received == size {
                             latencies.push(talker.sent_at.elapsed().as_micros() as u32);
+                            talker.round_trips += 1;
                             talker.received = 0;
                             talker.sent_at = Instant::now();
                             // Small messages fit the empty socket buffer: one write suffices.
@@ -215,6 +231,26 @@ fn pingpong(
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
+    // Fairness: connections that got any reply, the fewest round trips on one, and the longest
+    // any message waited — answered, or still waiting now (a server that serves one client at
+    // a time leaves the others waiting the whole run).
+    let served = talkers.values().filter(|t| t.round_trips > 0).count();
+    let fewest = match unconnected {
+        0 => talkers.values().map(|t| t.round_trips).min().unwrap_or(0),
+        _ => 0,
+    };
+    let still_waiting = talkers
+        .values()
+        .map(|t| t.sent_at.elapsed().as_micros() as u32);
+    let mut worst_wait = latencies
+        .iter()
+        .copied()
+        .chain(still_waiting)
+        .max()
+        .unwrap_or(0);
+    if unconnected > 0 {
+        worst_wait = worst_wait.max(start.elapsed().as_micros() as u32);
+    }
     let cpu = match (server, cpu_start) {
         (Some(pid), Some(before)) => cpu_seconds(pid) - before,
         _ => f64::NAN,
@@ -236,6 +272,7 @@ fn pingpong(
         errors,
         cpu * 1e6 / round_trips
     );
+    print!(" conns={conns} served={served} unconnected={unconnected} fewest={fewest} worst_wait_us={worst_wait}");
     if let Some(bulk) = &bulk {
         print!(" bulk_mbps={:.0}", bulk.echoed as f64 / elapsed / 1e6);
     }

@@ -7,6 +7,9 @@
 //! cargo run --release -p sprout-bench --bin runtime_bench -- --rounds 10 --only pingpong
 //! ```
 //!
+//! `--tsv FILE` also appends each median to FILE as `case runtime median VALUE` (tab-separated),
+//! for `plots`.
+//!
 //! Three measurements, each in a fresh process pinned with `taskset -c 0`, the contenders
 //! alternating (A B C D A B C D …) so a noisy minute hurts them all alike:
 //!
@@ -51,11 +54,12 @@ fn main() {
     let rounds: usize = sprout_bench::flag("--rounds")
         .and_then(|r| r.parse().ok())
         .unwrap_or(2);
-    orchestrate(rounds, sprout_bench::flag("--only"));
+    let tsv = sprout_bench::flag("--tsv").map(std::path::PathBuf::from);
+    orchestrate(rounds, sprout_bench::flag("--only"), tsv);
 }
 
 /// Runs every case for every runtime `rounds` times, alternating, and prints the table.
-fn orchestrate(rounds: usize, only: Option<String>) {
+fn orchestrate(rounds: usize, only: Option<String>, tsv: Option<std::path::PathBuf>) {
     let exe = std::env::current_exe().expect("own path");
     println!("runtime_bench: {rounds} rounds, each measurement in a fresh process on CPU 0");
     for (case, unit) in CASES {
@@ -82,6 +86,17 @@ fn orchestrate(rounds: usize, only: Option<String>) {
             }
         }
         print_table(case, unit, &samples);
+        if let Some(path) = &tsv {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open the --tsv file");
+            for (runtime, values) in RUNTIMES.iter().zip(&samples) {
+                writeln!(file, "{case}\t{runtime}\tmedian\t{}", median(values)).expect("write");
+            }
+        }
     }
 }
 
