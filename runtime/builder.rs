@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use super::hooks::{Event, Hooks};
 use super::observe::{
-    self, GlassBox, Monitor, MonitorConfig, ShutdownReport, DEFAULT_WATCHDOG, WATCHDOG_ENV,
+    self, GlassBox, Monitor, MonitorConfig, ShutdownReport, TraceTo, DEFAULT_WATCHDOG, WATCHDOG_ENV,
 };
 use super::reactor::Reactor;
 use super::runtime::Runtime;
@@ -61,7 +61,7 @@ pub struct Builder {
     /// How long an idle blocking-pool thread lives.
     blocking_keep_alive: Duration,
     /// Tracing on or off; `None` means `SPROUT_TRACE` decides.
-    trace: Option<bool>,
+    trace: Option<TraceTo>,
     /// Time every poll (tracing does too).
     poll_timing: bool,
     /// Watchdog threshold (zero disables); `None` means `SPROUT_WATCHDOG_MS`, or 500 ms.
@@ -145,7 +145,24 @@ impl Builder {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn trace(mut self, on: bool) -> Builder {
-        self.trace = Some(on);
+        self.trace = Some(if on { TraceTo::Stderr } else { TraceTo::Off });
+        self
+    }
+
+    /// Writes the trace as a timeline to `path`, in Chrome trace-event JSON (Perfetto and
+    /// `chrome://tracing` open it): a track per worker, a slice per poll and per `epoll_wait`,
+    /// an arrow per wake-up. Same as `SPROUT_TRACE=chrome:PATH`; replaces the text trace.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join("sprout-doc-timeline.json");
+    /// let rt = sprout::Runtime::builder().workers(1).trace_chrome(&path).build()?;
+    /// rt.block_on(async { sprout::spawn(async {}).await.unwrap() });
+    /// drop(rt); // closes the JSON array
+    /// assert!(std::fs::read_to_string(&path)?.trim_end().ends_with(']'));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn trace_chrome(mut self, path: impl Into<std::path::PathBuf>) -> Builder {
+        self.trace = Some(TraceTo::Chrome(path.into()));
         self
     }
 
@@ -275,12 +292,12 @@ impl Builder {
             Some(report) => report,
             None => ShutdownReport::from_environment()?,
         };
-        let tracing = self
+        let trace = self
             .trace
             .unwrap_or_else(observe::trace_requested_by_environment);
         let epoch = Instant::now();
         // The one place the glass box is wired in: the engine only sees `dyn Hooks`.
-        let glass_box = GlassBox::new(epoch, tracing, self.poll_timing);
+        let glass_box = GlassBox::new(epoch, trace, self.poll_timing)?;
         let hooks = glass_box.map(|glass_box| Arc::new(glass_box) as Arc<dyn Hooks>);
         let shared = Arc::new(Scheduler::new(
             workers,

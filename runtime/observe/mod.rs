@@ -14,6 +14,7 @@
 //! |----------------------|--------------------------------------------------------------|
 //! | `mod.rs`             | [`GlassBox`]: the `Hooks` implementation; poll timing         |
 //! | `trace.rs`           | `SPROUT_TRACE`: the tracer, wake causes, `human` durations   |
+//! | `chrome.rs`          | `SPROUT_TRACE=chrome:FILE`: the trace as a Perfetto timeline |
 //! | `narrate.rs`         | the trace line of each event                                 |
 //! | `waits.rs`           | what the poll in progress parked its wakers on               |
 //! | `dump.rs`            | `dump()` and SIGUSR1: every live task, fd and timer          |
@@ -26,6 +27,7 @@
 //!
 //! Read next: `runtime/observe/trace.rs`.
 
+mod chrome;
 mod dump;
 mod monitor;
 mod narrate;
@@ -40,6 +42,7 @@ pub(crate) use monitor::{Monitor, MonitorConfig, DEFAULT_WATCHDOG};
 pub(crate) use shutdown_report::{report_alive, report_blocking_left_behind, report_stuck_workers};
 pub use shutdown_report::{ShutdownReport, SHUTDOWN_REPORT_ENV};
 pub(crate) use trace::requested_by_environment as trace_requested_by_environment;
+pub(crate) use trace::TraceTo;
 pub use trace::TRACE_ENV;
 
 use std::cell::Cell;
@@ -48,12 +51,15 @@ use std::time::{Duration, Instant};
 use crate::runtime::hooks::{Event, Hooks};
 use crate::runtime::scheduler::{Scheduler, MAIN_FUTURE};
 use crate::runtime::task::{TaskEvent, TaskId};
+use chrome::ChromeTrace;
 use trace::Tracer;
 
 /// The glass box of one runtime: installed as its hooks when tracing or poll timing is on.
 pub(crate) struct GlassBox {
     /// Prints the trace, while tracing is on (trace I1).
     tracer: Option<Tracer>,
+    /// Draws the timeline, while `SPROUT_TRACE=chrome:FILE` or `Builder::trace_chrome` asks.
+    chrome: Option<ChromeTrace>,
     /// Whether poll durations are measured (task/meta I2).
     times_polls: bool,
 }
@@ -64,13 +70,30 @@ thread_local! {
 }
 
 impl GlassBox {
-    /// The glass box for a runtime started at `epoch`, if it has anything to do: tracing, or
-    /// timing polls (tracing times them too).
-    pub(crate) fn new(epoch: Instant, tracing: bool, poll_timing: bool) -> Option<GlassBox> {
-        (tracing || poll_timing).then(|| GlassBox {
+    /// The glass box for a runtime started at `epoch`, if it has anything to do: a trace, or
+    /// timing polls (the text trace times them too). Fails if the timeline file cannot be
+    /// created.
+    pub(crate) fn new(
+        epoch: Instant,
+        trace: TraceTo,
+        poll_timing: bool,
+    ) -> std::io::Result<Option<GlassBox>> {
+        let tracing = trace == TraceTo::Stderr;
+        let chrome = match trace {
+            TraceTo::Chrome(path) => Some(ChromeTrace::create(&path, epoch).map_err(|error| {
+                std::io::Error::new(
+                    error.kind(),
+                    format!("cannot write the trace timeline to {path:?}: {error}"),
+                )
+            })?),
+            _ => None,
+        };
+        let wanted = tracing || poll_timing || chrome.is_some();
+        Ok(wanted.then(|| GlassBox {
             tracer: tracing.then(|| Tracer::new(epoch)),
+            chrome,
             times_polls: tracing || poll_timing,
-        })
+        }))
     }
 
     /// The duration of the poll that just ended on this thread, if timed; stored in the task.
@@ -93,6 +116,9 @@ impl GlassBox {
 impl Hooks for GlassBox {
     fn event(&self, event: Event<'_>) {
         let took = self.poll_time(&event);
+        if let Some(chrome) = &self.chrome {
+            chrome.event(&event);
+        }
         let Some(tracer) = &self.tracer else {
             return;
         };

@@ -1,5 +1,6 @@
 //! The trace: with `SPROUT_TRACE=1` (or `Builder::trace(true)`) the runtime narrates itself on
-//! stderr, one line per event, so a learner can watch the flow happen.
+//! stderr, one line per event, so a learner can watch the flow happen. (`SPROUT_TRACE=chrome:FILE`
+//! draws the same events as a timeline instead: `chrome.rs`.)
 //!
 //! Where it sits: beside every stage of the flow; each stage prints its own line.
 //!
@@ -22,7 +23,7 @@
 //! - I2: a line is written to stderr with one `write_all` under stderr's lock, so lines from
 //!   different threads never interleave mid-line.
 //!
-//! Read next: `runtime/observe/narrate.rs`.
+//! Read next: `runtime/observe/chrome.rs`.
 
 use std::cell::Cell;
 use std::fmt;
@@ -54,9 +55,28 @@ thread_local! {
     static POLLING: Cell<Option<TaskId>> = const { Cell::new(None) };
 }
 
-/// `true` if `SPROUT_TRACE` asks for tracing.
-pub(crate) fn requested_by_environment() -> bool {
-    std::env::var_os(TRACE_ENV).is_some_and(|value| !value.is_empty() && value != "0")
+/// Where the trace goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TraceTo {
+    /// Nowhere: no trace.
+    Off,
+    /// Text lines on stderr (`SPROUT_TRACE=1`).
+    Stderr,
+    /// A Chrome trace-event JSON file (`SPROUT_TRACE=chrome:FILE`; `observe/chrome.rs`).
+    Chrome(std::path::PathBuf),
+}
+
+/// What `SPROUT_TRACE` asks for: unset, empty or `0` is off, `chrome:FILE` a timeline in FILE,
+/// anything else the text trace.
+pub(crate) fn requested_by_environment() -> TraceTo {
+    match std::env::var_os(TRACE_ENV) {
+        None => TraceTo::Off,
+        Some(value) if value.is_empty() || value == "0" => TraceTo::Off,
+        Some(value) => match value.to_str().and_then(|v| v.strip_prefix("chrome:")) {
+            Some(path) => TraceTo::Chrome(path.into()),
+            None => TraceTo::Stderr,
+        },
+    }
 }
 
 impl Tracer {

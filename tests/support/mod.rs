@@ -6,6 +6,7 @@
 #![allow(dead_code)] // Each test file uses a different subset.
 
 pub mod counting_alloc;
+pub mod json;
 
 use std::sync::mpsc;
 use std::time::Duration;
