@@ -140,6 +140,31 @@ fn lecture_round_trips(table: &Table) -> String {
         }
         legend(&mut svg, index, stage, colour);
     }
+    // Throughput alone flatters a server that serves a few clients fast: say how many of the
+    // largest count's connections each stage served at all.
+    let (largest, scenario) = points.last().expect("four connection counts");
+    let x0 = WIDTH - RIGHT + 20.0;
+    let y0 = TOP + 20.0 * STAGES.len() as f64 + 30.0;
+    label(&mut svg, x0, y0, "start", "clients served");
+    label(
+        &mut svg,
+        x0,
+        y0 + 16.0,
+        "start",
+        &format!("(of {largest}):"),
+    );
+    for (index, stage) in STAGES.iter().enumerate() {
+        if let Some(served) = get(table, scenario, stage, "served") {
+            let line = format!("{stage} {served:.0}");
+            label(
+                &mut svg,
+                x0,
+                y0 + 16.0 * (index as f64 + 2.0),
+                "start",
+                &line,
+            );
+        }
+    }
     svg + "</svg>\n"
 }
 
