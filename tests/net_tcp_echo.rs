@@ -6,7 +6,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use sprout::net::TcpStream;
-use support::net::{echo_round_trip, payload, start_echo_server};
+use support::net::{echo_future_size, echo_round_trip, payload, start_echo_server};
 use support::{runtime, within};
 
 /// 1,000 concurrent clients, each sending a random payload of 1 byte to 1 MiB (log-uniform, so
@@ -187,4 +187,26 @@ fn data_and_fin_in_one_burst_still_reach_eof() {
             serving.await.unwrap().unwrap();
         });
     });
+}
+
+/// The echo handler's future — the state machine the compiler writes for it, all a waiting
+/// connection's task keeps besides its header — is a few hundred bytes, where a greenlet or a
+/// thread keeps a whole stack (docs chapter 5 quotes the figure this prints).
+#[test]
+fn the_echo_handlers_future_is_a_few_hundred_bytes() {
+    let size = within(Duration::from_secs(20), "future size", || {
+        runtime(1).block_on(async {
+            let (addr, stop, serving) = start_echo_server(None).await;
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let size = echo_future_size(stream);
+            stop.stop();
+            serving.await.unwrap().unwrap();
+            size
+        })
+    });
+    println!("the echo handler's future: {size} bytes");
+    assert!(
+        size < 1024,
+        "the echo handler's future grew to {size} bytes"
+    );
 }

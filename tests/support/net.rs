@@ -31,6 +31,12 @@ pub async fn start_echo_server(
     (addr, stop, sprout::spawn(server.serve_forever()))
 }
 
+/// The size of the echo example's handler future for `stream`: the state machine the compiler
+/// wrote for it, which is what a connection's task stores (docs chapter 5).
+pub fn echo_future_size(stream: TcpStream) -> usize {
+    std::mem::size_of_val(&echo_example::echo(stream, 64 * 1024))
+}
+
 /// A deterministic pseudo-random payload (xorshift), so failures are reproducible.
 pub fn payload(seed: u64, len: usize) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
