@@ -1,5 +1,5 @@
-//! Stage 1 of the lecture: the blocking echo server. One client at a time: while it serves one
-//! connection, every other client waits in the listen backlog.
+//! The lecture's first server (docs chapter 1): the blocking echo server. One client at a time:
+//! while it serves one connection, every other client waits in the listen backlog.
 //!
 //! No sprout at all — this is the baseline the other stages improve on.
 //!

@@ -1,7 +1,7 @@
-//! Stage 5a of the lecture: the callback model (twisted). The event loop owns everything;
-//! application code is a set of callbacks — `connection_made`, `data_received`,
+//! The lecture's callbacks (docs chapter 4): the callback model (twisted). The event loop owns
+//! everything; application code is a set of callbacks — `connection_made`, `data_received`,
 //! `connection_lost` — that must never block and never wait. There are no futures here: compare
-//! `Echo` below with `echo` in `echo.rs`, where the same logic is one straight-line loop.
+//! `Echo` below with `echo` in `common/echo_handler.rs`, where the same logic is one straight-line loop.
 //!
 //! ```text
 //! cargo run --example echo_callbacks

@@ -1,7 +1,7 @@
-//! Stage 4 of the lecture: a pool of worker processes. Each worker is its own process with a
-//! plain blocking loop, serving one client at a time; the kernel spreads new connections over
-//! the workers because each binds the same port with `SO_REUSEPORT`. No memory is shared, so
-//! there is nothing to lock — and nothing cheap to share either.
+//! The lecture's processes (docs chapter 3, beside threads): a pool of worker processes. Each
+//! worker is its own process with a plain blocking loop, serving one client at a time; the kernel
+//! spreads new connections over the workers because each binds the same port with `SO_REUSEPORT`.
+//! No memory is shared, so there is nothing to lock — and nothing cheap to share either.
 //!
 //! ```text
 //! cargo run --example echo_processes                # 4 workers on 127.0.0.1:10000
@@ -9,7 +9,7 @@
 //! cargo run --example echo_client -- --conns 4 --secs 5
 //! ```
 //!
-//! With N workers, N clients are served at once; client N+1 waits, as in stage 1.
+//! With N workers, N clients are served at once; client N+1 waits, as in chapter 1.
 
 #[path = "common/blocking_echo.rs"]
 mod blocking_echo;

@@ -1,6 +1,6 @@
-//! Stage 2 of the lecture: one thread, many clients, with a readiness loop. The lecture uses
-//! `select.select`; this is the same loop on the `polling` crate (epoll), the very poller inside
-//! sprout's reactor. A line on stdin stops the server, as in the lecture.
+//! The lecture's select server (docs chapter 2): one thread, many clients, with a readiness loop.
+//! The lecture uses `select.select`; this is the same loop on the `polling` crate (epoll), the very
+//! poller inside sprout's reactor. A line on stdin stops the server, as in the lecture.
 //!
 //! ```text
 //! cargo run --example echo_select

@@ -1,6 +1,6 @@
-//! Stage 3 of the lecture: a thread per connection. Every client is served at once, each by an
-//! OS thread with its own stack; it works well until thousands of threads cost more than the
-//! work they do (docs/ has the numbers).
+//! The lecture's threads (docs chapter 3): a thread per connection. Every client is served at once,
+//! each by an OS thread with its own stack; it works well until thousands of threads cost more than
+//! the work they do (docs chapter 3 has the numbers).
 //!
 //! ```text
 //! cargo run --example echo_threads
