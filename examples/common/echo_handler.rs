@@ -1,5 +1,5 @@
 //! The echo server's per-connection handler, in a file of its own so that two runtimes run the
-//! very same code: sprout (`examples/echo.rs`) and the 150-line runtime of
+//! very same code: sprout (`examples/echo.rs`) and the one-file runtime of
 //! `examples/tiny_runtime.rs` (docs chapter 6). Not an example itself.
 //!
 //! It names `super::TcpStream`: whichever `TcpStream` the including program imports. That is

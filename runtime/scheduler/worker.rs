@@ -182,8 +182,8 @@ impl Worker {
                 // Leave the idle list before waking tasks, so the wake-ups below look for
                 // *another* parked worker to help, not this one.
                 shared.idle.withdraw(self.index);
-                // Each wake-up pushes onto our local queue and, through `Scheduler::schedule`,
-                // wakes one more parked worker to share the load.
+                // Each wake-up goes into our LIFO slot; the task it displaces goes to our local
+                // queue, and `push_local` then wakes one more parked worker to share the load.
                 shared.reactor.dispatch(&mut driver);
             }
             None => {
