@@ -6,6 +6,8 @@
 //! Where it sits: beside the whole flow, like the text trace; the same events, drawn in time:
 //!
 //! ```text
+//! [spawn] → run queue → [poll] → Pending → waker parked → [epoll_wait] → [deliver: wake] → run queue → [poll]
+//!
 //! worker 0: [poll task 1] ··· [epoll_wait ······] [deliver fd 9 readable] [poll task 1]
 //!                                                          └──── wake ────────↗
 //! ```
