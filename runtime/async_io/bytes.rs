@@ -18,6 +18,7 @@ use super::Async;
 use crate::runtime::coop;
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::Event;
+use crate::runtime::reactor::REPORTS_READ_CLOSED;
 
 impl<T: AsFd> Async<T> {
     /// For byte-stream sockets: reads into `buf` with `op`, like
@@ -45,7 +46,14 @@ impl<T: AsFd> Async<T> {
         buf: &mut [u8],
         mut op: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        let read = self.poll_io(cx, Direction::Read, |io| op(io, buf));
+        let len = buf.len();
+        // A short read emptied the socket's receive buffer: forget the readability now, and skip
+        // the `recv` that would only fail with `EAGAIN` — unless the peer has closed its side,
+        // whose end of stream no later event would announce (I4).
+        let drained = |&bytes: &usize| {
+            REPORTS_READ_CLOSED && bytes > 0 && bytes < len && !self.source.read_closed()
+        };
+        let read = self.poll_io_until(cx, Direction::Read, |io| op(io, buf), drained);
         if let Poll::Ready(Ok(bytes)) = read {
             coop::charge_bytes(bytes);
             let fd = self.source.fd();
@@ -61,12 +69,10 @@ impl<T: AsFd> Async<T> {
     /// reactor's "writable" edge (which comes when the peer's ACKs free space, or when the
     /// socket closes) instead of first trying a `send` that would fail with `WouldBlock`.
     ///
-    /// Production note: tokio also clears *read* readiness after a short read, saving a `recv`
-    /// per message. That is only sound with `EPOLLRDHUP`, which records a peer's FIN as sticky
-    /// "read closed" readiness; `polling` does not expose it, and without it a FIN that arrives
-    /// together with the last data would never wake the reader again
-    /// (`tests/net_tcp_echo.rs::data_and_fin_in_one_burst_still_reach_eof`). So sprout pays that
-    /// `recv`; docs/ has the figures with and without.
+    /// Reads do the same after a *short* read, on Linux: the reactor registers fds with
+    /// `EPOLLRDHUP`, which records a peer's FIN as sticky "read closed" readiness, so a short
+    /// read that left an end of stream behind keeps the readability (async_io I4;
+    /// `tests/net_tcp_echo.rs::data_and_fin_in_one_burst_still_reach_eof`).
     ///
     /// ```
     /// use std::io::Write;

@@ -20,6 +20,11 @@
 //! - I3: an operation that would wait after the runtime has shut down fails with an error
 //!   instead (reactor I5): an `Async` used from a plain thread outlives its runtime without
 //!   hanging that thread.
+//! - I4: readiness is forgotten only when the kernel would say "would block": after a
+//!   `WouldBlock`, after a short write (the send buffer is full), and — where the reactor
+//!   reports a peer's FIN (`EPOLLRDHUP`) — after a short byte-stream read that left no end of
+//!   stream behind. A short read with the FIN already seen keeps readability, so the reader
+//!   comes back for the end of stream that no later event would announce.
 //!
 //! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
 //! same idea with a readiness guard instead of closures.

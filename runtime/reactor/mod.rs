@@ -42,6 +42,7 @@ mod wait;
 
 pub(crate) use source::Source;
 pub(crate) use timer_queue::TimerKey;
+pub(crate) use wait::REPORTS_READ_CLOSED;
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -50,7 +51,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use polling::{Event as PollEvent, PollMode, Poller};
+use polling::Poller;
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use polling::{Event as PollEvent, PollMode};
 
 use crate::runtime::hooks::{self, Event, MaybeHooks, WakeCause};
 use crate::runtime::lock::lock;
@@ -137,9 +140,13 @@ impl Reactor {
         let mut sources = lock(&self.sources);
         let key = sources.next_key();
         let source = Arc::new(Source::new(key, fd.as_raw_fd(), self.hooks.clone()));
+        // On Linux the registration asks for EPOLLRDHUP too, which `polling` cannot (wait I3).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        wait::epoll_ctl(&self.poller, fd.as_raw_fd(), key, false)?;
         // SAFETY: polling requires that the fd be deleted from the poller before it is closed.
         // The only caller is `Async::new`, which owns the I/O object behind `fd` and calls
         // `deregister` before that object is dropped or handed back (invariant I1).
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
         #[allow(unsafe_code)]
         unsafe {
             self.poller
@@ -153,6 +160,9 @@ impl Reactor {
     /// Re-arms `fd` so the kernel re-reports its current state: if it is ready now, an event
     /// follows even though no new edge happened. Used by `Async::readable`/`writable`.
     pub(crate) fn rearm(&self, source: &Source, fd: BorrowedFd<'_>) -> io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        return wait::epoll_ctl(&self.poller, fd.as_raw_fd(), source.key, true);
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
         self.poller
             .modify_with_mode(fd, PollEvent::all(source.key), PollMode::Edge)
     }
@@ -238,7 +248,7 @@ impl Reactor {
                 // A stale event for a deregistered key finds an empty slot (or, at worst, a new
                 // source reusing the key, which then makes one harmless spurious attempt).
                 if let Some(source) = sources.get(event.key) {
-                    source.on_event(event.readable, event.writable, woken);
+                    source.on_event(event, woken);
                 }
             }
         }

@@ -37,7 +37,7 @@ impl Reactor {
             for event in events.iter() {
                 if let Some(source) = sources.get(event.key) {
                     let before = woken.len();
-                    let readers = source.on_event(event.readable, event.writable, woken);
+                    let readers = source.on_event(event, woken);
                     let writers = woken.len() - before - readers;
                     causes.push((readers, WakeCause::Fd(source.fd(), Direction::Read)));
                     causes.push((writers, WakeCause::Fd(source.fd(), Direction::Write)));

@@ -6,8 +6,8 @@
 //! spawn → run queue → poll → Pending → [waker parked on a source] → [epoll event: readiness set, wakers taken] → wake → run queue → poll
 //! ```
 //!
-//! The readiness word holds two flags (readable, writable) and, above them, a **tick** that
-//! counts events. Clearing readiness names the tick it saw: if an event arrived after the failed
+//! The readiness word holds two flags (readable, writable), a sticky third (the peer closed its
+//! writing side, where the wait can tell), and, above them, a **tick** that counts events. Clearing readiness names the tick it saw: if an event arrived after the failed
 //! read, the tick has moved on and the clear is ignored, so that event is not lost (reactor I2).
 //! A waker parked here is either woken by the next event in its direction, or its parker sees
 //! the flag already set (reactor I3).
@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
+use super::wait::Readiness;
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::{self, Event, MaybeHooks};
 use crate::runtime::lock::lock;
@@ -27,8 +28,11 @@ use crate::runtime::lock::lock;
 const READABLE: usize = 1 << 0;
 /// Readiness flag: the fd was writable at the last event.
 const WRITABLE: usize = 1 << 1;
-/// One step of the tick counter that sits above the two flags.
-const TICK: usize = 1 << 2;
+/// Sticky flag: the peer closed its writing side (or the fd hung up). Never cleared: reads
+/// return what is left and then end of stream, with no further event to say so.
+const READ_CLOSED: usize = 1 << 2;
+/// One step of the tick counter that sits above the three flags.
+const TICK: usize = 1 << 3;
 
 /// This direction's flag in the readiness word.
 fn flag(direction: Direction) -> usize {
@@ -102,6 +106,12 @@ impl Source {
         self.fd
     }
 
+    /// `true` once an event said the peer closed its writing side (never on platforms whose
+    /// wait cannot tell: `wait::REPORTS_READ_CLOSED`).
+    pub(crate) fn read_closed(&self) -> bool {
+        self.readiness.load(Ordering::Acquire) & READ_CLOSED != 0
+    }
+
     /// The current tick (how many events this source has seen).
     pub(crate) fn tick(&self) -> usize {
         self.readiness.load(Ordering::Acquire) / TICK
@@ -110,8 +120,16 @@ impl Source {
     /// Records an event and moves the wakers it satisfies into `woken`, readers first. Returns
     /// how many readers it moved.
     // ANCHOR: on_event
-    pub(super) fn on_event(&self, readable: bool, writable: bool, woken: &mut Vec<Waker>) -> usize {
-        let flags = (if readable { READABLE } else { 0 }) | (if writable { WRITABLE } else { 0 });
+    pub(super) fn on_event(&self, event: &Readiness, woken: &mut Vec<Waker>) -> usize {
+        let Readiness {
+            readable,
+            writable,
+            read_closed,
+            ..
+        } = *event;
+        let flags = (if readable { READABLE } else { 0 })
+            | (if writable { WRITABLE } else { 0 })
+            | (if read_closed { READ_CLOSED } else { 0 });
         self.readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
                 Some(word.wrapping_add(TICK) | flags)
@@ -161,5 +179,34 @@ impl Source {
             .iter_mut()
             .flat_map(std::mem::take)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The peer's FIN, once reported, stays: clearing readability after a read, or a later
+    /// event without the flag, never forgets it (async_io I4 relies on it).
+    #[test]
+    fn read_closed_is_sticky() {
+        let source = Source::new(0, -1, None);
+        let mut woken = Vec::new();
+        let fin = Readiness {
+            key: 0,
+            readable: true,
+            writable: false,
+            read_closed: true,
+        };
+        assert!(!source.read_closed());
+        source.on_event(&fin, &mut woken);
+        source.clear_readiness(Direction::Read, source.tick());
+        assert!(source.read_closed(), "cleared with the readability");
+        let later = Readiness {
+            read_closed: false,
+            ..fin
+        };
+        source.on_event(&later, &mut woken);
+        assert!(source.read_closed(), "forgotten at the next event");
     }
 }

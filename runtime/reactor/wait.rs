@@ -13,8 +13,10 @@
 //! spends one (`strace -c` of the echo server, docs/ chapter 12). Here the driving worker calls
 //! `epoll_wait` itself on the poller's epoll fd, with the timeout rounded *up* to a millisecond
 //! (so a timer is never early; `Sleep` checks the clock anyway, time I1), and hands the events
-//! to `dispatch` as they are. Registration, modification and removal of fds stay with
-//! `polling`, and so does the notifier:
+//! to `dispatch` as they are. Adding and re-arming a source's fd is done here too
+//! ([`epoll_ctl`]), because only a raw registration can ask for `EPOLLRDHUP` — the peer's FIN as
+//! its own, sticky readiness, which lets a reader skip the `recv` that would fail with `EAGAIN`
+//! after a short read (async_io I4). Removal stays with `polling`, and so does the notifier:
 //!
 //! - `Poller::notify` writes the notifier's eventfd, which `polling` registered (oneshot) under
 //!   the key `usize::MAX`, and sets a flag that makes later notifies skip the write until a
@@ -27,15 +29,18 @@
 //! Invariants:
 //! - I1: after a wait that reported the notifier's key, `polling`'s notify state is reset
 //!   before the events are dispatched, so the next `notify` wakes the next wait.
-//! - I2 (the `unsafe` block): `epoll_wait` writes at most `buffer.len()` entries into
+//! - I2 (the first `unsafe` block): `epoll_wait` writes at most `buffer.len()` entries into
 //!   `buffer`, a `Vec` of initialised `epoll_event`s that outlives the call, on an epoll fd
 //!   owned by the `Poller` borrowed for the call.
+//! - I3 (the second): `epoll_ctl` reads one initialised `epoll_event` that outlives the call,
+//!   on the poller's epoll fd; the fd it registers stays open until `Reactor::deregister`
+//!   deletes it (reactor I1), so no later fd with the same number inherits its events.
 //!
 //! Read next: `runtime/reactor/source.rs`.
 
 use std::io;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::Duration;
 
 use polling::{Events, Poller};
@@ -57,7 +62,15 @@ pub(crate) struct Readiness {
     pub(crate) readable: bool,
     /// Writable, hung up or in error.
     pub(crate) writable: bool,
+    /// The peer closed its writing side, or the fd hung up (`EPOLLRDHUP`, `EPOLLHUP`): every
+    /// read from now on returns what is left, then end of stream, with no further event.
+    /// Always `false` where the wait cannot tell ([`REPORTS_READ_CLOSED`]).
+    pub(crate) read_closed: bool,
 }
+
+/// `true` where the wait reports [`Readiness::read_closed`] (Linux: fds are registered with
+/// `EPOLLRDHUP`). Only then may a reader treat a short read as "drained" (async_io I4).
+pub(crate) const REPORTS_READ_CLOSED: bool = cfg!(any(target_os = "linux", target_os = "android"));
 
 /// The buffers of the driving worker's waits.
 pub(crate) struct Waiter {
@@ -142,6 +155,7 @@ impl Waiter {
                 key: key as usize,
                 readable: failed || flags & (libc::EPOLLIN | libc::EPOLLPRI) != 0,
                 writable: failed || flags & libc::EPOLLOUT != 0,
+                read_closed: flags & (libc::EPOLLRDHUP | libc::EPOLLHUP) != 0,
             });
         }
         if notified {
@@ -165,8 +179,35 @@ impl Waiter {
             key: event.key,
             readable: event.readable,
             writable: event.writable,
+            // `polling` does not report EPOLLRDHUP; the fds it registered never asked for it.
+            read_closed: false,
         }));
         Ok(())
+    }
+}
+
+/// Adds (`modify == false`) or re-arms (`true`) `fd` on `poller`'s epoll instance under `key`:
+/// edge-triggered, readable and writable, with `EPOLLRDHUP` (see the module doc). Re-arming
+/// makes the kernel report the fd's current state again (`Reactor::rearm`).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(crate) fn epoll_ctl(poller: &Poller, fd: RawFd, key: usize, modify: bool) -> io::Result<()> {
+    let op = if modify {
+        libc::EPOLL_CTL_MOD
+    } else {
+        libc::EPOLL_CTL_ADD
+    };
+    let interest = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
+    let mut event = libc::epoll_event {
+        events: interest as u32,
+        u64: key as u64,
+    };
+    // SAFETY: I3 — `event` is initialised and outlives the call; the epoll fd belongs to
+    // `poller`, borrowed for the call; `fd` stays registered only while open (reactor I1).
+    #[allow(unsafe_code)]
+    let done = unsafe { libc::epoll_ctl(poller.as_raw_fd(), op, fd, &mut event) };
+    match done {
+        0 => Ok(()),
+        _ => Err(io::Error::last_os_error()),
     }
 }
 
