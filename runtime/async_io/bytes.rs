@@ -23,7 +23,9 @@ use crate::runtime::reactor::REPORTS_READ_CLOSED;
 impl<T: AsFd> Async<T> {
     /// For byte-stream sockets: reads into `buf` with `op`, like
     /// [`poll_read_with`](Self::poll_read_with), and charges the task's cooperative budget for the
-    /// bytes read (`coop.rs`), so a bulk transfer yields as often as small requests do.
+    /// bytes read (`coop.rs`), so a bulk transfer yields as often as small requests do. A read
+    /// shorter than `buf` is taken to have emptied the stream (async_io I4), so message-oriented
+    /// fds (`SOCK_SEQPACKET`, where one read returns one message) must use `poll_read_with`.
     ///
     /// ```
     /// use std::io::{Read, Write};
