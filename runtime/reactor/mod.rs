@@ -19,9 +19,10 @@
 //! `epoll_wait` until an event, a timer deadline or a notify, then dispatches what it got.
 //!
 //! Invariants:
-//! - I1 (the one `unsafe` block): every fd added to the poller is deleted from it before the fd
-//!   is closed. `Async<T>` owns its I/O object and calls [`Reactor::deregister`] in `Drop` and in
-//!   `into_inner`, before the object (and so the fd) is released.
+//! - I1 (the registration's `unsafe`, here or in `wait::epoll_ctl`): every fd added to the
+//!   poller is deleted from it before the fd is closed. `Async<T>` owns its I/O object and calls
+//!   [`Reactor::deregister`] in `Drop` and in `into_inner`, before the object (and so the fd) is
+//!   released.
 //! - I2: readiness is cleared only if the tick is the one the clearer observed.
 //! - I3: a waker parked for a direction is either woken by the next event in that direction, or
 //!   the parker saw the readiness flag set: `poll_ready` re-checks the flag after parking, and
@@ -143,10 +144,10 @@ impl Reactor {
         // On Linux the registration asks for EPOLLRDHUP too, which `polling` cannot (wait I3).
         #[cfg(any(target_os = "linux", target_os = "android"))]
         wait::epoll_ctl(&self.poller, fd.as_raw_fd(), key, false)?;
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
         // SAFETY: polling requires that the fd be deleted from the poller before it is closed.
         // The only caller is `Async::new`, which owns the I/O object behind `fd` and calls
         // `deregister` before that object is dropped or handed back (invariant I1).
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
         #[allow(unsafe_code)]
         unsafe {
             self.poller
