@@ -117,8 +117,9 @@ pub fn block_on<T>(main: impl Future<Output = T>) -> T {
                 return output;
             }
         }
-        // 2. Every task that is ready, each polled once. (A task that wakes itself goes to the
-        //    back of the queue, so this loop ends only when all of them wait for something.)
+        // 2. Ready tasks, until none is left. (A task that wakes itself goes to the back of the
+        //    queue, so this loop ends only when every task waits for something: chapter 6's
+        //    exercise is about what that costs.)
         loop {
             let next = runtime().run_queue.lock().unwrap().pop_front();
             match next {

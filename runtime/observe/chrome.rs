@@ -128,6 +128,10 @@ impl ChromeTrace {
             Event::Task(header, TaskEvent::Woken { must_push: true }) => {
                 self.start_arrow(header.id, "wake", now)
             }
+            // Dropped unpolled: its open arrow will never land; forget it.
+            Event::Task(header, TaskEvent::CancelledDropped) => {
+                lock(&self.open_arrows).remove(&header.id);
+            }
             Event::MainPolled => {
                 self.open(now, Slice::Main);
                 self.end_arrow(TaskId::MAIN, now);

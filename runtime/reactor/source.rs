@@ -7,8 +7,9 @@
 //! ```
 //!
 //! The readiness word holds two flags (readable, writable), a sticky third (the peer closed its
-//! writing side, where the wait can tell), and, above them, a **tick** that counts events. Clearing readiness names the tick it saw: if an event arrived after the failed
-//! read, the tick has moved on and the clear is ignored, so that event is not lost (reactor I2).
+//! writing side, where the wait can tell), and, above them, a **tick** that counts events.
+//! Clearing readiness names the tick it saw: if an event arrived after the failed read, the tick
+//! has moved on and the clear is ignored, so that event is not lost (reactor I2).
 //! A waker parked here is either woken by the next event in its direction, or its parker sees
 //! the flag already set (reactor I3).
 //!
@@ -29,7 +30,8 @@ const READABLE: usize = 1 << 0;
 /// Readiness flag: the fd was writable at the last event.
 const WRITABLE: usize = 1 << 1;
 /// Sticky flag: the peer closed its writing side (or the fd hung up). Never cleared: reads
-/// return what is left and then end of stream, with no further event to say so.
+/// return what is left and then end of stream, with no further event to say so. Set by mistake
+/// (a stale event for a reused key) it costs only a `recv` per short read (async_io I4).
 const READ_CLOSED: usize = 1 << 2;
 /// One step of the tick counter that sits above the three flags.
 const TICK: usize = 1 << 3;
@@ -39,6 +41,15 @@ fn flag(direction: Direction) -> usize {
     match direction {
         Direction::Read => READABLE,
         Direction::Write => WRITABLE,
+    }
+}
+
+/// `flag` if `on`, else nothing.
+fn set_if(on: bool, flag: usize) -> usize {
+    if on {
+        flag
+    } else {
+        0
     }
 }
 
@@ -121,15 +132,9 @@ impl Source {
     /// how many readers it moved.
     // ANCHOR: on_event
     pub(super) fn on_event(&self, event: &Readiness, woken: &mut Vec<Waker>) -> usize {
-        let Readiness {
-            readable,
-            writable,
-            read_closed,
-            ..
-        } = *event;
-        let flags = (if readable { READABLE } else { 0 })
-            | (if writable { WRITABLE } else { 0 })
-            | (if read_closed { READ_CLOSED } else { 0 });
+        let flags = set_if(event.readable, READABLE)
+            | set_if(event.writable, WRITABLE)
+            | set_if(event.read_closed, READ_CLOSED);
         self.readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
                 Some(word.wrapping_add(TICK) | flags)
@@ -137,11 +142,11 @@ impl Source {
             .ok();
         let mut wakers = lock(&self.wakers);
         let before = woken.len();
-        if readable {
+        if event.readable {
             woken.append(&mut wakers[index(Direction::Read)]);
         }
         let readers = woken.len() - before;
-        if writable {
+        if event.writable {
             woken.append(&mut wakers[index(Direction::Write)]);
         }
         readers
