@@ -27,18 +27,21 @@ fn work(seed: u64) -> u64 {
 }
 
 /// The fan-out itself, on whatever runtime `spawn` spawns on: one task spawns the small ones
-/// (each handle turned into a future of its result) and joins them in order.
-async fn fan_out<H: std::future::Future<Output = u64>>(spawn: impl Fn(u64) -> H) -> u64 {
+/// (each handle turned into a future of its result) and joins them in order. Returns the sum and
+/// how long the spawning loop alone took: serial work no second worker can share.
+async fn fan_out<H: std::future::Future<Output = u64>>(spawn: impl Fn(u64) -> H) -> (u64, f64) {
+    let start = Instant::now();
     let handles: Vec<H> = (0..TASKS).map(&spawn).collect();
+    let spawning = start.elapsed().as_secs_f64();
     let mut sum = 0u64;
     for handle in handles {
         sum = sum.wrapping_add(handle.await);
     }
-    sum
+    (sum, spawning)
 }
 
-/// Seconds sprout with `workers` workers takes for the fan-out.
-fn sprout_run(workers: usize) -> f64 {
+/// Seconds sprout with `workers` workers takes for the fan-out, and for its spawning loop.
+fn sprout_run(workers: usize) -> (f64, f64) {
     let rt = sprout::Runtime::builder()
         .workers(workers)
         .build()
@@ -51,12 +54,13 @@ fn sprout_run(workers: usize) -> f64 {
         };
         sprout::spawn(fan_out(spawned)).await.unwrap()
     });
-    std::hint::black_box(sum);
-    start.elapsed().as_secs_f64()
+    std::hint::black_box(sum.0);
+    (start.elapsed().as_secs_f64(), sum.1)
 }
 
-/// Seconds tokio multi_thread with `workers` workers takes for the same fan-out.
-fn tokio_run(workers: usize) -> f64 {
+/// Seconds tokio multi_thread with `workers` workers takes for the same fan-out, and for its
+/// spawning loop.
+fn tokio_run(workers: usize) -> (f64, f64) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers)
         .build()
@@ -69,8 +73,8 @@ fn tokio_run(workers: usize) -> f64 {
         };
         tokio::spawn(fan_out(spawned)).await.unwrap()
     });
-    std::hint::black_box(sum);
-    start.elapsed().as_secs_f64()
+    std::hint::black_box(sum.0);
+    (start.elapsed().as_secs_f64(), sum.1)
 }
 
 /// The median of `values`.
@@ -90,18 +94,26 @@ fn main() {
         start.elapsed().as_secs_f64() * 1e6 / 10_000.0
     );
     let mut times: [Vec<f64>; 4] = Default::default();
+    let mut spawning: [Vec<f64>; 4] = Default::default();
     for _ in 0..rounds {
-        times[0].push(sprout_run(1));
-        times[1].push(tokio_run(1));
-        times[2].push(sprout_run(2));
-        times[3].push(tokio_run(2));
+        let runs = [sprout_run(1), tokio_run(1), sprout_run(2), tokio_run(2)];
+        for (index, (total, spawn)) in runs.into_iter().enumerate() {
+            times[index].push(total);
+            spawning[index].push(spawn);
+        }
     }
     let [s1, t1, s2, t2] = times.map(|mut t| median(&mut t));
-    println!("| runtime | 1 worker (s) | 2 workers (s) | speed-up |");
-    println!("|---|---:|---:|---:|");
-    println!("| sprout | {s1:.3} | {s2:.3} | {:.2}× |", s1 / s2);
+    let [p1, q1, p2, q2] = spawning.map(|mut t| median(&mut t));
     println!(
-        "| tokio multi_thread | {t1:.3} | {t2:.3} | {:.2}× |",
+        "| runtime | 1 worker (s) | 2 workers (s) | speed-up | spawning loop, 1 / 2 workers (s) |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| sprout | {s1:.3} | {s2:.3} | {:.2}× | {p1:.3} / {p2:.3} |",
+        s1 / s2
+    );
+    println!(
+        "| tokio multi_thread | {t1:.3} | {t2:.3} | {:.2}× | {q1:.3} / {q2:.3} |",
         t1 / t2
     );
 }
