@@ -67,7 +67,9 @@ impl Wake for Task {
     }
 }
 
-/// Starts `future` as a task of its own; it first runs at the next turn of `block_on`'s loop.
+/// Starts `future` as a task of its own: it runs when `block_on`'s loop reaches it in the
+/// queue. (Call it from the runtime's thread: unlike a wake-up, a spawn does not poke the
+/// reactor, so a spawn from elsewhere could wait for the next event.)
 pub fn spawn(future: impl Future<Output = ()> + Send + 'static) {
     let task = Arc::new(Task {
         future: Mutex::new(Some(Box::pin(future))),
@@ -253,9 +255,10 @@ impl TcpStream {
 // ANCHOR_END: sockets
 
 // ANCHOR: read_chunk
-/// `stream.read_chunk(n)` as a future written by hand: what the compiler would make of an
-/// `async fn` with one `.await`. Each `poll` tries the read once; `WouldBlock` parks the task
-/// and returns `Pending`, and the reactor's wake-up brings the next `poll`.
+/// `stream.read_chunk(n)` as a future written by hand, with one place to pause — roughly what
+/// the compiler makes of an `async fn` with one `.await`. Each `poll` tries the read once;
+/// `WouldBlock` parks the task and returns `Pending`, and the reactor's wake-up brings the next
+/// `poll`.
 pub struct ReadChunk<'a> {
     stream: &'a TcpStream,
     chunk: Vec<u8>,
