@@ -24,7 +24,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
-use super::{panic_message, report_detached_panic, Joinable, TaskEvent, TaskId};
+use super::{drop_caught, panic_message, report_detached_panic, Joinable, TaskEvent, TaskId};
 
 /// Why a task produced no output: it was cancelled, or it panicked.
 ///
@@ -310,9 +310,12 @@ impl<T: 'static> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             if task.header().detach() {
-                // The task finished before we let go, and its output was never claimed (I5).
-                if let Some(Err(error)) = task.take_output() {
-                    report_detached_panic(&error, &task.header().meta);
+                // The task finished before we let go, and its output was never claimed (I5):
+                // it is ours to drop. Its destructor may panic; caught here as the worker
+                // catches it (`drop_caught`), so a detach never unwinds into the caller.
+                match task.take_output() {
+                    Some(Err(error)) => report_detached_panic(&error, &task.header().meta),
+                    unclaimed => drop_caught(unclaimed),
                 }
             }
         }

@@ -35,7 +35,7 @@
 //!   (or the `JoinError`) is in the cell before `COMPLETE` becomes visible.
 //! - I5: exactly one side drops an unclaimed output: the worker that completes a `DETACHED` task,
 //!   or the `JoinHandle` that detaches from a `COMPLETE` one (the `fetch_or`/`fetch_update`
-//!   pair below decides which).
+//!   pair below decides which). Either side catches a panic from the output's destructor.
 //! - I6: a task enters the runtime's registry when it is spawned, before it can be queued, and
 //!   leaves it on completion; so the registry lists every live task (for the dump, the watchdog
 //!   and shutdown), whatever queue or waker list holds it.
