@@ -404,4 +404,18 @@ fn print_table(
         }
         println!("{row}");
     }
+    // A contender that served fewer connections than it was given ran a lighter load than the
+    // others: its row is not comparable, so say so under the table. (In the lecture's tables
+    // starving clients is the lesson, and the served column shows it.)
+    for contender in contenders.iter().filter(|_| !lecture) {
+        let runs = &results[contender];
+        let (served, _, _) = stats(runs, "served");
+        let (conns, _, _) = stats(runs, "conns");
+        if served.is_finite() && conns.is_finite() && served < conns {
+            println!(
+                "note: {contender} served {served:.0} of {conns:.0} connections (median): a \
+                 lighter load than the others, so its row is not comparable"
+            );
+        }
+    }
 }
