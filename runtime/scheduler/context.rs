@@ -63,6 +63,27 @@ pub(crate) fn scheduler() -> Option<Arc<Scheduler>> {
         .flatten()
 }
 
+/// Calls `f` with this thread's runtime, borrowed: unlike [`expect_scheduler`] it touches no
+/// reference count, which `spawn` (called once per task) is glad of. `f` must not enter or
+/// leave a runtime on this thread (the slot stays borrowed while it runs); panics naming `what`
+/// if the thread has no runtime.
+#[track_caller]
+pub(crate) fn with_scheduler<R>(what: &str, f: impl FnOnce(&Arc<Scheduler>) -> R) -> R {
+    let mut f = Some(f);
+    let done = CURRENT
+        .try_with(|current| {
+            let current = current.borrow();
+            let call = f.take().expect("called once");
+            current.as_ref().map(|current| call(&current.shared))
+        })
+        .ok()
+        .flatten();
+    match done {
+        Some(result) => result,
+        None => outside_runtime(what),
+    }
+}
+
 /// This thread's runtime; panics with a message naming `what` if there is none. Like tokio, a
 /// runtime function called outside a runtime is a bug in the caller, reported at once rather
 /// than left to hang. `#[track_caller]`, like every public entry point that calls it, so the

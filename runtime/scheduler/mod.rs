@@ -314,10 +314,6 @@ impl crate::runtime::task::Schedule for Scheduler {
         self.registry.remove(header);
     }
 
-    fn task_finished(&self) {
-        self.registry.task_finished();
-    }
-
     fn observe(&self, header: &Header, event: TaskEvent) {
         self.report(|| Event::Task(header, event));
     }

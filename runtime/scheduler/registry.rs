@@ -25,7 +25,6 @@
 //!
 //! Read next: `runtime/scheduler/worker.rs`.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use crate::runtime::lock::lock;
@@ -36,8 +35,6 @@ use crate::runtime::task::{Header, Runnable, TaskId, TaskKind};
 pub(crate) struct Registry {
     /// Slabs of tasks, sharded by id to spread lock traffic.
     shards: Box<[Mutex<Slab<Runnable>>]>,
-    /// Tasks spawned and not yet complete (including queued and local ones), for `stats()`.
-    live: AtomicUsize,
 }
 
 impl Registry {
@@ -46,7 +43,6 @@ impl Registry {
         debug_assert!(shards.is_power_of_two());
         Registry {
             shards: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
-            live: AtomicUsize::new(0),
         }
     }
 
@@ -55,9 +51,8 @@ impl Registry {
         &self.shards[id.as_u64() as usize & (self.shards.len() - 1)]
     }
 
-    /// Records a task that was just created (I1) and counts it as live.
+    /// Records a task that was just created (I1).
     pub(crate) fn insert(&self, task: Runnable) {
-        self.live.fetch_add(1, Ordering::Relaxed);
         let header = task.header();
         let mut shard = lock(self.shard(header.id));
         let key = shard.next_key();
@@ -79,14 +74,12 @@ impl Registry {
         }
     }
 
-    /// Counts a task as finished; called once per task by `Header::complete`.
-    pub(crate) fn task_finished(&self) {
-        self.live.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// How many tasks are alive (spawned and not yet complete).
+    /// How many tasks are alive (spawned and not yet complete), counted shard by shard when
+    /// `stats()` or the shutdown report asks. A shared counter kept up to date instead would cost
+    /// two atomic read-modify-writes on one cache line per task, on every worker, to serve a
+    /// question asked rarely.
     pub(crate) fn live_tasks(&self) -> usize {
-        self.live.load(Ordering::Relaxed)
+        self.shards.iter().map(|shard| lock(shard).len()).sum()
     }
 
     /// The live task numbered `id`, if it is in the registry.

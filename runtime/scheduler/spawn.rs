@@ -85,8 +85,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let scheduler = context::expect_scheduler("sprout::spawn");
-    spawn_on(&scheduler, None, Location::caller(), None, future)
+    let site = Location::caller();
+    context::with_scheduler("sprout::spawn", |scheduler| {
+        spawn_on(scheduler, None, site, None, future)
+    })
 }
 
 /// Spawns a future that is not `Send` on the current worker; it is always polled on this thread.

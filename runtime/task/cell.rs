@@ -11,6 +11,19 @@
 //! through `Header::poll_once`, then either end the run (`Pending`), or store the output and
 //! complete (`Ready`, a panic, a cancellation). The invariants it keeps are task I2–I5.
 //!
+//! The future lives inline in the cell, so a task is one allocation (the `Arc`'s). Polling
+//! needs it pinned, and std can pin a value in place only through `unsafe`
+//! (`Pin::new_unchecked`): that is this module's one `unsafe` block, [`Stage::future`]. What
+//! makes it sound:
+//! - cell I1: once the cell is in its `Arc`, the future never moves until it is dropped. The
+//!   `Arc`'s allocation never moves; the stage leaves `Running` only by being assigned over
+//!   ([`drop_future`]), which drops the future where it lies (and still leaves `Consumed` if a
+//!   destructor panics); the only move out of a stage ([`Stage::take_result`]) moves a
+//!   finished result, never a future.
+//!
+//! `tests/task_inline.rs` checks I1 from outside: a `!Unpin` future records its address at every
+//! poll and in its destructor, on each way a task can end, and every output is taken once.
+//!
 //! Read next: `runtime/task/poll.rs`.
 
 use std::any::Any;
@@ -31,12 +44,9 @@ use super::{
 
 /// Where a future is in its life.
 pub(crate) enum Stage<F: Future> {
-    /// Not finished: the future, pinned in its own allocation.
-    ///
-    /// Production note: tokio and async-task put the future in the same allocation as the
-    /// header and poll it through raw pointers. The extra `Box` here keeps the task free of
-    /// `unsafe`; docs/ and the benchmark note say what it costs.
-    Running(Pin<Box<F>>),
+    /// Not finished: the future itself, inline in the task's allocation; pinned there from its
+    /// first poll on (cell I1).
+    Running(F),
     /// Finished: the output, or why there is none.
     Finished(Result<F::Output, JoinError>),
     /// The output was handed to the joiner, or dropped.
@@ -52,16 +62,46 @@ pub(crate) struct TaskCell<F: Future> {
     stage: Mutex<Stage<F>>,
 }
 
+impl<F: Future> Stage<F> {
+    /// The future, pinned where it lies, while the task is running.
+    fn future(&mut self) -> Option<Pin<&mut F>> {
+        match self {
+            // SAFETY: cell I1 (module doc). This stage is inside a `TaskCell` that lives in an
+            // `Arc` (the only way a `TaskCell` is made is `TaskCell::new`, which returns the
+            // `Arc`), whose allocation never moves; the stage leaves `Running` only through
+            // `drop_future`, which drops the future in place, and `take_result` moves nothing
+            // but a finished result. So from here until its destructor has run, the future is
+            // never moved: the promise `Pin` asks for.
+            #[allow(unsafe_code)]
+            Stage::Running(future) => Some(unsafe { Pin::new_unchecked(future) }),
+            Stage::Finished(_) | Stage::Consumed => None,
+        }
+    }
+
+    /// Takes the finished result out, leaving `Consumed`; `None`, and nothing moved, if the
+    /// stage holds no result (a future still running must stay where it is: cell I1).
+    fn take_result(&mut self) -> Option<Result<F::Output, JoinError>> {
+        match self {
+            Stage::Finished(_) => match std::mem::replace(self, Stage::Consumed) {
+                Stage::Finished(result) => Some(result),
+                Stage::Running(_) | Stage::Consumed => None,
+            },
+            Stage::Running(_) | Stage::Consumed => None,
+        }
+    }
+}
+
 impl<F> TaskCell<F>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    /// Wraps `future` as a new task; the caller registers it and pushes it onto a run queue.
+    /// Wraps `future` as a new task, in one allocation; the caller registers it and pushes it
+    /// onto a run queue.
     pub(crate) fn new(header: Header, future: F) -> Arc<Self> {
         Arc::new(TaskCell {
             header,
-            stage: Mutex::new(Stage::Running(Box::pin(future))),
+            stage: Mutex::new(Stage::Running(future)),
         })
     }
 
@@ -104,9 +144,9 @@ where
         drop(stage);
         self.header.scheduler.release(&self.header); // I6
         if self.header.complete() {
-            let unclaimed = std::mem::replace(&mut *lock(&self.stage), Stage::Consumed);
+            let unclaimed = lock(&self.stage).take_result();
             match unclaimed {
-                Stage::Finished(Err(error)) => report_detached_panic(&error, &self.header.meta),
+                Some(Err(error)) => report_detached_panic(&error, &self.header.meta),
                 // Nobody will take the output: drop it here, where a panicking destructor must
                 // not unwind through the worker.
                 other => drop_caught(other),
@@ -131,7 +171,7 @@ where
             return;
         }
         let mut stage = lock(&self.stage);
-        let Stage::Running(future) = &mut *stage else {
+        let Some(mut future) = stage.future() else {
             // Unreachable by I4: a task whose stage moved on is COMPLETE and was skipped above.
             return;
         };
@@ -142,7 +182,7 @@ where
         match self.header.poll_once(&waker, |cx| future.as_mut().poll(cx)) {
             Ok(Poll::Pending) => {
                 drop(stage);
-                self.header.after_pending(self.clone());
+                Header::after_pending(self);
             }
             Ok(Poll::Ready(output)) => self.end(stage, Ok(output)),
             Err(payload) => self.end(stage, Err(payload)),
@@ -151,8 +191,10 @@ where
     // ANCHOR_END: task_run
 
     fn schedule(self: Arc<Self>) {
-        let scheduler = self.header.scheduler.clone();
-        scheduler.schedule(self);
+        // A second reference to the task goes into the queue and this one is let go: `self`
+        // cannot move into the queue while the scheduler is borrowed through it, and the task's
+        // count is its own, where the scheduler's is shared by every task on every worker.
+        self.header.scheduler.schedule(self.clone());
     }
 
     fn shut_down(&self) {
@@ -178,10 +220,7 @@ where
     }
 
     fn take_output(&self) -> Option<Result<F::Output, JoinError>> {
-        match std::mem::replace(&mut *lock(&self.stage), Stage::Consumed) {
-            Stage::Finished(result) => Some(result),
-            Stage::Running(_) | Stage::Consumed => None,
-        }
+        lock(&self.stage).take_result()
     }
 
     fn runnable(self: Arc<Self>) -> Runnable {
@@ -202,7 +241,7 @@ where
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.header.wake_up_observed() {
-            self.clone().schedule();
+            self.header.scheduler.schedule(self.clone());
         }
     }
 }
@@ -210,11 +249,14 @@ where
 /// The payload of a caught panic.
 type Panic = Box<dyn Any + Send>;
 
-/// Drops the future held in `stage` (leaving `Consumed`), catching a panic from its destructors.
-/// Returns that panic's payload, if there was one.
+/// Drops the future held in `stage` where it lies (cell I1), leaving `Consumed`, and catches a
+/// panic from its destructors. Returns that panic's payload, if there was one.
+///
+/// An assignment drops the old value in place, and writes the new one even when that drop
+/// unwinds; so the stage is `Consumed` afterwards either way, and never holds a half-dropped
+/// future.
 fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Panic> {
-    let future = std::mem::replace(stage, Stage::Consumed);
-    catch_unwind(AssertUnwindSafe(move || drop(future))).err()
+    catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed)).err()
 }
 
 /// Drops `value`, catching a panic from its destructor: on a worker, user destructors must not

@@ -181,7 +181,7 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                                 entry.future = Some(future);
                             }
                         });
-                        self.header.after_pending(self.clone());
+                        Header::after_pending(self);
                     }
                     Ok(Poll::Ready(())) => {
                         remove();
@@ -201,8 +201,10 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
     }
 
     fn schedule(self: Arc<Self>) {
-        let scheduler = self.header.scheduler.clone();
-        scheduler.schedule_pinned(self.owner, self);
+        // As `TaskCell::schedule`: a second reference to the task, not to the shared scheduler.
+        self.header
+            .scheduler
+            .schedule_pinned(self.owner, self.clone());
     }
 
     fn shut_down(&self) {
@@ -236,7 +238,9 @@ impl<T: Send + 'static> Wake for LocalCell<T> {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.header.wake_up_observed() {
-            self.clone().schedule();
+            self.header
+                .scheduler
+                .schedule_pinned(self.owner, self.clone());
         }
     }
 }

@@ -69,7 +69,6 @@ impl Schedule for Queue {
         self.push(task);
     }
     fn release(&self, _header: &Header) {}
-    fn task_finished(&self) {}
     fn observe(&self, _header: &Header, _event: TaskEvent) {}
 }
 

@@ -223,9 +223,6 @@ impl Header {
                 Some((state | COMPLETE) & !(RUNNING | SCHEDULED))
             })
             .unwrap_or_else(|state| state);
-        if previous & COMPLETE == 0 {
-            self.scheduler.task_finished();
-        }
         if previous & JOIN_WAKER != 0 {
             let joiner = lock(&self.join_waker).take();
             if let Some(waker) = joiner {
@@ -290,15 +287,19 @@ impl Header {
     }
     // ANCHOR_END: poll_once
 
-    /// After a poll of `task` (this header's task) that returned `Pending`: ends the run and, if
-    /// the task woke itself during the poll, defers it until the reactor has been looked at
-    /// (`defer.rs`, I3). Shared by every kind of task, so the fairness rule holds for all.
-    pub(crate) fn after_pending(&self, task: Runnable) {
-        self.observe(TaskEvent::RunEnded);
-        if self.finish_pending() {
+    /// After a poll of `task` that returned `Pending`: ends the run and, if the task woke
+    /// itself during the poll, defers it until the reactor has been looked at (`defer.rs`, I3).
+    /// Shared by every kind of task, so the fairness rule holds for all. Takes the worker's own
+    /// reference to the task, so the common case (not woken) touches no reference count.
+    pub(crate) fn after_pending(task: Runnable) {
+        let header = task.header();
+        header.observe(TaskEvent::RunEnded);
+        if header.finish_pending() {
             // Woken during its own poll: not the LIFO slot (a `yield_now` loop would never let
-            // anyone else run) but the deferred list.
-            self.scheduler.schedule_yielded(task);
+            // anyone else run) but the deferred list. The scheduler handle is cloned because
+            // `task` moves into the queue while `header` borrows from it.
+            let scheduler = header.scheduler.clone();
+            scheduler.schedule_yielded(task);
         }
     }
 

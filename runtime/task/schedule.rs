@@ -29,8 +29,6 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn schedule_pinned(&self, owner: usize, task: Runnable);
     /// The task stored its result: it leaves the registry of live tasks (I6).
     fn release(&self, header: &Header);
-    /// The task is complete: one live task fewer.
-    fn task_finished(&self);
     /// Reports an event of this task's life to whoever watches the runtime. Called only when
     /// the task's `TaskMeta::observed` says someone does (hooks I1).
     fn observe(&self, header: &Header, event: TaskEvent);
