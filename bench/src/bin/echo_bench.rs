@@ -32,6 +32,11 @@
 //!
 //! `--env KEY=VALUE` sets an environment variable for this build's server only (say,
 //! `SPROUT_WATCHDOG_MS=0`).
+//!
+//! `--two-workers` runs the same scenarios with sprout on two workers (`SPROUT_WORKERS=2`)
+//! against tokio multi_thread with two workers, and nothing pinned: server and load share the
+//! machine's two CPUs as the scheduler pleases. The server's CPU per round trip then counts both
+//! of its threads.
 
 use sprout_bench::LECTURE_STAGES as STAGES;
 use std::collections::HashMap;
@@ -109,6 +114,7 @@ fn main() {
     let secs: String = value("--secs").unwrap_or_else(|| "5".into());
     let only: Option<String> = value("--only");
     let lecture = sprout_bench::switch("--lecture");
+    let two_workers = sprout_bench::switch("--two-workers");
     let tsv: Option<PathBuf> = value("--tsv").map(PathBuf::from);
     let baseline: Option<PathBuf> = value("--baseline").map(PathBuf::from);
     let sprout_env: Option<(String, String)> = value("--env").map(|pair| {
@@ -119,6 +125,8 @@ fn main() {
         (&STAGES, &LECTURE)
     } else if baseline.is_some() {
         (&["sprout", "baseline"], &SCENARIOS)
+    } else if two_workers {
+        (&["sprout", "tokio"], &SCENARIOS)
     } else {
         (&CONTENDERS, &SCENARIOS)
     };
@@ -132,7 +140,12 @@ fn main() {
         sprout_echo.exists(),
         "build it first: cargo build --release --example echo"
     );
-    println!("echo_bench: {rounds} rounds of {secs} s; server on CPU 0, load on CPU 1");
+    let placement = match two_workers {
+        true => "two workers each (sprout: SPROUT_WORKERS=2, tokio: multi_thread), nothing pinned",
+        false => "server on CPU 0, load on CPU 1",
+    };
+    let workers = if two_workers { "2" } else { "1" };
+    println!("echo_bench: {rounds} rounds of {secs} s; {placement}");
     for scenario in scenarios {
         if only
             .as_ref()
@@ -150,10 +163,8 @@ fn main() {
                     _ => &sprout_echo,
                 };
                 let env = sprout_env.as_ref().filter(|_| contender == "sprout");
-                let (mut server, _stdout, addr) = start_server(contender, &dir, echo, env);
-                let output = Command::new("taskset")
-                    .args(["-c", "1"])
-                    .arg(dir.join("echo_load"))
+                let (mut server, _stdout, addr) = start_server(contender, &dir, echo, env, workers);
+                let output = pinned_to(!two_workers, "1", &dir.join("echo_load"))
                     .args([
                         "--addr",
                         &addr,
@@ -184,29 +195,34 @@ fn main() {
     }
 }
 
-/// Starts a contender on CPU 0 and returns it, its stdout (kept open) and its address.
+/// Starts a contender and returns it, its stdout (kept open) and its address: on CPU 0 with one
+/// worker, or unpinned with two (`workers` is "1" or "2"; tokio's two-worker server is
+/// `echo_server --kind tokio-mt`).
 fn start_server(
     contender: &str,
     dir: &std::path::Path,
-    sprout_echo: &PathBuf,
+    sprout_echo: &std::path::Path,
     env: Option<&(String, String)>,
+    workers: &str,
 ) -> (Child, BufReader<ChildStdout>, String) {
-    let mut command = Command::new("taskset");
-    command.args(["-c", "0"]);
-    if let Some((key, value)) = env {
-        command.env(key, value);
-    }
-    if contender == "sprout" || contender == "baseline" {
-        command.arg(sprout_echo).env("SPROUT_WORKERS", "1");
+    let (program, args): (PathBuf, Vec<&str>) = if contender == "sprout" || contender == "baseline"
+    {
+        (sprout_echo.to_path_buf(), vec![])
     } else if STAGES.contains(&contender) {
         // The lecture's stages, as shipped: the examples themselves.
-        command
-            .arg(dir.join("examples").join(format!("echo_{contender}")))
-            .args(["--buffer", "65536"]);
+        let example = dir.join("examples").join(format!("echo_{contender}"));
+        (example, vec!["--buffer", "65536"])
     } else {
-        command
-            .arg(dir.join("echo_server"))
-            .args(["--kind", contender]);
+        let kind = match (contender, workers) {
+            ("tokio", "2") => "tokio-mt",
+            _ => contender,
+        };
+        (dir.join("echo_server"), vec!["--kind", kind])
+    };
+    let mut command = pinned_to(workers == "1", "0", &program);
+    command.args(args).env("SPROUT_WORKERS", workers);
+    if let Some((key, value)) = env {
+        command.env(key, value);
     }
     let mut child = command
         .args(["--addr", "127.0.0.1:0"])
@@ -227,6 +243,17 @@ fn start_server(
         .unwrap_or_else(|| panic!("{contender} printed {line:?}"))
         .to_string();
     (child, stdout, addr)
+}
+
+/// A command running `program`, on CPU `cpu` (through `taskset`) if `pin`, else wherever the
+/// kernel puts it.
+fn pinned_to(pin: bool, cpu: &str, program: &std::path::Path) -> Command {
+    if !pin {
+        return Command::new(program);
+    }
+    let mut command = Command::new("taskset");
+    command.args(["-c", cpu]).arg(program);
+    command
 }
 
 /// `key=value key=value` into a map.
@@ -331,8 +358,10 @@ fn print_table(
         .0
     };
     let (tokio, epoll) = (reference("tokio"), reference("epoll"));
-    let (first, second) = if results.contains_key("tokio") {
+    let (first, second) = if results.contains_key("epoll") {
         ("÷ tokio", "÷ epoll")
+    } else if results.contains_key("tokio") {
+        ("÷ tokio", "÷ sprout")
     } else if results.contains_key("baseline") {
         ("÷ baseline", "÷ baseline")
     } else {

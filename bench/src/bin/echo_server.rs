@@ -1,14 +1,14 @@
 //! The peer echo servers for `echo_bench`: tokio (current_thread), smol (one thread), and a
 //! hand-written edge-triggered loop on `epoll` itself, with no runtime at all (the practical
-//! limit).
-//! sprout is benchmarked as itself: the `echo` example binary with `SPROUT_WORKERS=1`.
+//! limit); and tokio multi_thread with two workers (`tokio-mt`), for `echo_bench --two-workers`.
+//! sprout is benchmarked as itself: the `echo` example binary with `SPROUT_WORKERS=1` (or 2).
 //!
 //! ```text
-//! echo_server --kind tokio|smol|epoll --addr 127.0.0.1:0
+//! echo_server --kind tokio|tokio-mt|smol|epoll --addr 127.0.0.1:0
 //! ```
 //!
-//! Every server: one thread, a 64 KiB read buffer, `TCP_NODELAY`, replies written whole. It
-//! prints `listening on ADDR` first.
+//! Every server: one thread (two for `tokio-mt`), a 64 KiB read buffer, `TCP_NODELAY`, replies
+//! written whole. It prints `listening on ADDR` first.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -25,7 +25,12 @@ fn main() -> io::Result<()> {
         .parse()
         .expect("--addr IP:PORT");
     match kind.as_str() {
-        "tokio" => tokio_server(addr),
+        "tokio" => tokio_server(addr, tokio::runtime::Builder::new_current_thread()),
+        "tokio-mt" => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(2);
+            tokio_server(addr, builder)
+        }
         "smol" => smol_server(addr),
         "epoll" => epoll_server(addr),
         other => panic!("unknown --kind {other}"),
@@ -47,12 +52,11 @@ fn listener(addr: SocketAddr) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
-/// tokio, current_thread: a task per connection.
-fn tokio_server(addr: SocketAddr) -> io::Result<()> {
+/// tokio, on the runtime `builder` makes (current_thread, or multi_thread): a task per
+/// connection.
+fn tokio_server(addr: SocketAddr, mut builder: tokio::runtime::Builder) -> io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = builder.enable_all().build()?;
     runtime.block_on(async {
         let std_listener = listener(addr)?;
         std_listener.set_nonblocking(true)?;
