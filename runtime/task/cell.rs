@@ -66,13 +66,12 @@ impl<F: Future> Stage<F> {
     /// The future, pinned where it lies, while the task is running.
     fn future(&mut self) -> Option<Pin<&mut F>> {
         match self {
-            // SAFETY: cell I1 (module doc). This stage is inside a `TaskCell` that lives in an
-            // `Arc` (the only way a `TaskCell` is made is `TaskCell::new`, which returns the
-            // `Arc`), whose allocation never moves; the stage leaves `Running` only through
-            // `drop_future`, which drops the future in place, and `take_result` moves nothing
-            // but a finished result. So from here until its destructor has run, the future is
-            // never moved: the promise `Pin` asks for.
+            // The stage lies in a `TaskCell`, which only `TaskCell::new` makes, inside an `Arc`
+            // whose allocation never moves.
             #[allow(unsafe_code)]
+            // SAFETY: cell I1 (module doc): the stage leaves `Running` only through `drop_future`,
+            // which drops the future in place, and `take_result` moves only finished results;
+            // so the future never moves again before its destructor runs, as `Pin` requires.
             Stage::Running(future) => Some(unsafe { Pin::new_unchecked(future) }),
             Stage::Finished(_) | Stage::Consumed => None,
         }
