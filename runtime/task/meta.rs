@@ -10,9 +10,9 @@
 //! ```
 //!
 //! Why the meta holds no record of what a task waits on: it was tried, and measured. The extra
-//! words pushed a trivial task's allocation past glibc's largest fast-bin request (136 bytes,
-//! `Arc` counts included), and spawn-and-join of a million tasks fell to about 0.7x the build
-//! before (docs/ chapter 14). The glass box learns waits from events instead (`observe/waits.rs`).
+//! words took a trivial task's allocation from 136 bytes (`Arc` counts included) to 176, and
+//! spawn-and-join of a million tasks fell to about 0.7x the build before (docs/ chapter 14).
+//! The glass box learns waits from events instead (`observe/waits.rs`).
 //!
 //! Invariants:
 //! - I1: the counters are written only by the thread polling the task (task I2), so a load
@@ -86,7 +86,7 @@ impl TaskMeta {
         group_owner: Option<TaskId>,
     ) -> TaskMeta {
         // The rare parts live behind one optional box, so a plain task stays small (task/cell.rs's
-        // fast-bin test): a name, poll timing, or membership of a group allocate it.
+        // size test): a name, poll timing, or membership of a group allocate it.
         let extra = (name.is_some() || timed || group_owner.is_some()).then(|| {
             Box::new(MetaExtra {
                 name,
