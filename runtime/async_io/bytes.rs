@@ -50,10 +50,11 @@ impl<T: AsFd> Async<T> {
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
         // A short read emptied the socket's receive buffer: forget the readability now, and skip
-        // the `recv` that would only fail with `EAGAIN` — unless the peer has closed its side,
-        // whose end of stream no later event would announce (I4).
+        // the `recv` that would only fail with `EAGAIN` — unless the peer has closed its side, or
+        // may have (an event from a wait that cannot tell), whose end of stream no later event
+        // would announce (I4).
         let drained = |&bytes: &usize| {
-            REPORTS_READ_CLOSED && bytes > 0 && bytes < len && !self.source.read_closed()
+            REPORTS_READ_CLOSED && bytes > 0 && bytes < len && !self.source.end_of_stream_possible()
         };
         let read = self.poll_io_until(cx, Direction::Read, |io| op(io, buf), drained);
         if let Poll::Ready(Ok(bytes)) = read {

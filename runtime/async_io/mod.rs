@@ -24,7 +24,9 @@
 //!   `WouldBlock`, after a short write (the send buffer is full), and — where the reactor
 //!   reports a peer's FIN (`EPOLLRDHUP`) — after a short byte-stream read that left no end of
 //!   stream behind. A short read with the FIN already seen keeps readability, so the reader
-//!   comes back for the end of stream that no later event would announce.
+//!   comes back for the end of stream that no later event would announce; so does one after
+//!   an event from a wait that could not see a FIN (`polling`'s, which on Linux harvests what
+//!   the raw wait left when the notifier fired), until a read has seen `WouldBlock`.
 //!
 //! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
 //! same idea with a readiness guard instead of closures.

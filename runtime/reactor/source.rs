@@ -7,7 +7,8 @@
 //! ```
 //!
 //! The readiness word holds two flags (readable, writable), a sticky third (the peer closed its
-//! writing side, where the wait can tell), and, above them, a **tick** that counts events.
+//! writing side, where the wait can tell), a fourth that says the last readable event could not
+//! tell, and, above them, a **tick** that counts events.
 //! Clearing readiness names the tick it saw: if an event arrived after the failed read, the tick
 //! has moved on and the clear is ignored, so that event is not lost (reactor I2).
 //! A waker parked here is either woken by the next event in its direction, or its parker sees
@@ -33,13 +34,26 @@ const WRITABLE: usize = 1 << 1;
 /// return what is left and then end of stream, with no further event to say so. Set by mistake
 /// (a stale event for a reused key) it costs only a `recv` per short read (async_io I4).
 const READ_CLOSED: usize = 1 << 2;
-/// One step of the tick counter that sits above the three flags.
-const TICK: usize = 1 << 3;
+/// Flag: a readable event came from a wait that cannot see the peer's FIN
+/// (`Readiness::closed_unknown`), so the data may end in an end of stream nobody announced.
+/// Cleared with the readability, by a read that saw `WouldBlock` (then no FIN was pending, and
+/// a later one is a new event). While set, a short read is not "drained" (async_io I4).
+const CLOSED_UNKNOWN: usize = 1 << 3;
+/// One step of the tick counter that sits above the four flags.
+const TICK: usize = 1 << 4;
 
 /// This direction's flag in the readiness word.
 fn flag(direction: Direction) -> usize {
     match direction {
         Direction::Read => READABLE,
+        Direction::Write => WRITABLE,
+    }
+}
+
+/// The flags that forgetting this direction's readiness clears.
+fn cleared_with(direction: Direction) -> usize {
+    match direction {
+        Direction::Read => READABLE | CLOSED_UNKNOWN,
         Direction::Write => WRITABLE,
     }
 }
@@ -117,7 +131,7 @@ impl Source {
         let _ = self
             .readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
-                (word / TICK == tick).then_some(word & !flag(direction))
+                (word / TICK == tick).then_some(word & !cleared_with(direction))
             });
     }
 
@@ -126,10 +140,12 @@ impl Source {
         self.fd
     }
 
-    /// `true` once an event said the peer closed its writing side (never on platforms whose
-    /// wait cannot tell: `wait::REPORTS_READ_CLOSED`).
-    pub(crate) fn read_closed(&self) -> bool {
-        self.readiness.load(Ordering::Acquire) & READ_CLOSED != 0
+    /// `true` if an end of stream may be waiting unannounced: an event said the peer closed its
+    /// writing side (never on platforms whose wait cannot tell: `wait::REPORTS_READ_CLOSED`), or
+    /// the last readable event came from a wait that could not tell. A short read must then not
+    /// be taken as "drained" (async_io I4).
+    pub(crate) fn end_of_stream_possible(&self) -> bool {
+        self.readiness.load(Ordering::Acquire) & (READ_CLOSED | CLOSED_UNKNOWN) != 0
     }
 
     /// The current tick (how many events this source has seen).
@@ -143,7 +159,8 @@ impl Source {
     pub(super) fn on_event(&self, event: &Readiness, woken: &mut Vec<Waker>) -> usize {
         let flags = set_if(event.readable, READABLE)
             | set_if(event.writable, WRITABLE)
-            | set_if(event.read_closed, READ_CLOSED);
+            | set_if(event.read_closed, READ_CLOSED)
+            | set_if(event.readable && event.closed_unknown, CLOSED_UNKNOWN);
         self.readiness
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |word| {
                 Some(word.wrapping_add(TICK) | flags)
@@ -211,16 +228,52 @@ mod tests {
             readable: true,
             writable: false,
             read_closed: true,
+            closed_unknown: false,
         };
-        assert!(!source.read_closed());
+        assert!(!source.end_of_stream_possible());
         source.on_event(&fin, &mut woken);
         source.clear_readiness(Direction::Read, source.tick());
-        assert!(source.read_closed(), "cleared with the readability");
+        assert!(
+            source.end_of_stream_possible(),
+            "cleared with the readability"
+        );
         let later = Readiness {
             read_closed: false,
             ..fin
         };
         source.on_event(&later, &mut woken);
-        assert!(source.read_closed(), "forgotten at the next event");
+        assert!(
+            source.end_of_stream_possible(),
+            "forgotten at the next event"
+        );
+    }
+
+    /// An event that cannot tell whether the peer closed keeps a short read from counting as
+    /// "drained" until a read sees `WouldBlock` at that event's tick (then no FIN was pending);
+    /// a clear for an older tick leaves it (reactor I2), and it never outlives its readability.
+    #[test]
+    fn an_event_that_cannot_tell_holds_off_the_short_read_rule() {
+        let source = Source::new(0, -1, None);
+        let mut woken = Vec::new();
+        let unknown = Readiness {
+            key: 0,
+            readable: true,
+            writable: false,
+            read_closed: false,
+            closed_unknown: true,
+        };
+        let seen = source.tick();
+        source.on_event(&unknown, &mut woken);
+        assert!(source.end_of_stream_possible());
+        source.clear_readiness(Direction::Read, seen);
+        assert!(source.end_of_stream_possible(), "a stale clear forgot it");
+        source.clear_readiness(Direction::Write, source.tick());
+        assert!(source.end_of_stream_possible(), "the write side cleared it");
+        source.clear_readiness(Direction::Read, source.tick());
+        assert!(
+            !source.end_of_stream_possible(),
+            "a WouldBlock read clears it"
+        );
+        assert_eq!(source.readiness(), (false, false));
     }
 }

@@ -66,6 +66,12 @@ pub(crate) struct Readiness {
     /// read from now on returns what is left, then end of stream, with no further event.
     /// Always `false` where the wait cannot tell ([`REPORTS_READ_CLOSED`]).
     pub(crate) read_closed: bool,
+    /// The event came through `polling`'s wait, which hides `EPOLLRDHUP`: it may carry the
+    /// peer's FIN without saying so. On Linux that wait runs right after the notifier fired
+    /// (I1), and harvests whatever the raw wait left: the events that arrived in between, and
+    /// those past the raw buffer's [`CAPACITY`]. A reader must not take a short read after such
+    /// an event as "drained" (async_io I4).
+    pub(crate) closed_unknown: bool,
 }
 
 /// `true` where the wait reports [`Readiness::read_closed`] (Linux: fds are registered with
@@ -156,6 +162,7 @@ impl Waiter {
                 readable: failed || flags & (libc::EPOLLIN | libc::EPOLLPRI) != 0,
                 writable: failed || flags & libc::EPOLLOUT != 0,
                 read_closed: flags & (libc::EPOLLRDHUP | libc::EPOLLHUP) != 0,
+                closed_unknown: false,
             });
         }
         if notified {
@@ -179,8 +186,10 @@ impl Waiter {
             key: event.key,
             readable: event.readable,
             writable: event.writable,
-            // `polling` does not report EPOLLRDHUP; the fds it registered never asked for it.
+            // `polling` does not report EPOLLRDHUP (it folds it into "readable"), so a readable
+            // event may be a FIN it does not name.
             read_closed: false,
+            closed_unknown: event.readable,
         }));
         Ok(())
     }
@@ -236,6 +245,48 @@ mod tests {
             );
         }
         assert!(ready.is_empty(), "a notify is not an I/O event");
+    }
+
+    /// A FIN must never be reported as a plain "readable" (async_io I4 would then take the last
+    /// short read as "drained", forget the readability, and the reader would wait forever for
+    /// an end of stream already reported). Here the raw wait's buffer is filled by other ready
+    /// fds and the notifier, so the FIN's event is left for the `polling` wait that resets the
+    /// notifier (I1), which cannot see `EPOLLRDHUP`: it must come out as "may be closed".
+    #[test]
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn a_fin_harvested_after_the_notifier_is_not_a_plain_readable() {
+        use std::io::Write;
+        use std::os::unix::net::UnixStream;
+        let poller = Poller::new().unwrap();
+        // Registered, an empty socket is writable at once: these become ready in this order,
+        // and the raw wait takes the first CAPACITY events in that order.
+        let mut fillers = Vec::new();
+        for key in 0..CAPACITY - 1 {
+            let (a, b) = UnixStream::pair().unwrap();
+            epoll_ctl(&poller, a.as_raw_fd(), key, false).unwrap();
+            fillers.push((a, b));
+        }
+        poller.notify().unwrap();
+        let (reader, mut writer) = UnixStream::pair().unwrap();
+        let fin_key = CAPACITY + 7;
+        writer.write_all(b"the last bytes").unwrap();
+        writer.shutdown(std::net::Shutdown::Write).unwrap();
+        epoll_ctl(&poller, reader.as_raw_fd(), fin_key, false).unwrap();
+        let mut ready = Vec::new();
+        Waiter::new()
+            .wait(&poller, Some(Duration::ZERO), &mut ready)
+            .unwrap();
+        let fin = ready
+            .iter()
+            .find(|event| event.key == fin_key)
+            .expect("the FIN's event is reported by the same wait");
+        assert!(fin.readable);
+        assert!(
+            fin.read_closed || fin.closed_unknown,
+            "the FIN came out as a plain readable: {fin:?}"
+        );
+        // The epoll fd closes first, so no registered fd outlives it (reactor I1).
+        drop(poller);
     }
 
     /// A timeout is never shortened: rounding goes up to the next millisecond.
