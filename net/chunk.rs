@@ -57,11 +57,13 @@ pub struct Chunk {
 impl Chunk {
     /// A buffer of at least `size` bytes from this thread's pool (or a new one), lent until the
     /// chunk is dropped (I1).
+    #[inline]
     pub(crate) fn borrow(size: usize) -> Chunk {
         let pooled = POOL.with(|pool| pool.borrow_mut().pop());
         let buffer = match pooled {
             Some(buffer) if buffer.len() >= size => buffer,
-            _ => vec![0; size],
+            // Out of line: a pool that has warmed up serves every read.
+            unfit => fresh_buffer(unfit, size),
         };
         Chunk { buffer, len: 0 }
     }
@@ -76,6 +78,13 @@ impl Chunk {
         self.len = len;
         self
     }
+}
+
+/// A new zeroed buffer of `size` bytes, dropping `unfit` (a pooled buffer too small, or none).
+#[cold]
+fn fresh_buffer(unfit: Option<Vec<u8>>, size: usize) -> Vec<u8> {
+    drop(unfit);
+    vec![0; size]
 }
 
 impl Deref for Chunk {
