@@ -55,6 +55,13 @@ fn the_watchdog_is_on_by_default_in_debug_builds_and_off_in_release_builds() {
         if expected == 1 { "run" } else { "not exist" }
     );
     drop(runtime);
+    // Dropping the runtime joins the monitor thread. A joined thread has exited, but the kernel
+    // takes its entry out of `/proc/self/task` a moment later (the join returns when the
+    // thread's id is cleared, before the thread is reaped); this assertion once failed for it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while monitor_threads() != 0 && Instant::now() < deadline {
+        std::thread::yield_now();
+    }
     assert_eq!(
         monitor_threads(),
         0,
