@@ -90,10 +90,7 @@ pub(crate) fn with_scheduler<R>(what: &str, f: impl FnOnce(&Arc<Scheduler>) -> R
 /// panic points at the user's line, not at this one.
 #[track_caller]
 pub(crate) fn expect_scheduler(what: &str) -> Arc<Scheduler> {
-    match scheduler() {
-        Some(shared) => shared,
-        None => outside_runtime(what),
-    }
+    with_scheduler(what, Arc::clone)
 }
 
 /// The panic of [`expect_scheduler`] and [`expect_runtime`].
