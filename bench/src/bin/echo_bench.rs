@@ -220,7 +220,10 @@ fn start_server(
         (dir.join("echo_server"), vec!["--kind", kind])
     };
     let mut command = pinned_to(workers == "1", "0", &program);
-    command.args(args).env("SPROUT_WORKERS", workers);
+    command.args(args);
+    if contender == "sprout" || contender == "baseline" {
+        command.env("SPROUT_WORKERS", workers);
+    }
     if let Some((key, value)) = env {
         command.env(key, value);
     }
