@@ -267,3 +267,65 @@ fn dropping_the_runtime_drops_pending_tasks() {
     });
     assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 10);
 }
+
+/// On one worker, new tasks run in the order they were spawned: its queue (a plain `VecDeque`
+/// when the runtime has one worker, scheduler/solo.rs) is first in, first out.
+#[test]
+fn one_worker_runs_new_tasks_in_spawn_order() {
+    let order = within(Duration::from_secs(30), "spawn order", || {
+        runtime(1).block_on(async {
+            let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let handles: Vec<_> = (0..1_000u32)
+                .map(|i| {
+                    let order = order.clone();
+                    sprout::spawn(async move { order.lock().unwrap().push(i) })
+                })
+                .collect();
+            for handle in sprout::join_all(handles).await {
+                handle.expect("a trivial task cannot fail");
+            }
+            let order = order.lock().unwrap().clone();
+            order
+        })
+    });
+    assert_eq!(
+        order,
+        (0..1_000).collect::<Vec<_>>(),
+        "tasks ran out of order"
+    );
+}
+
+/// Tasks still queued when `block_on` returns are not stranded on that thread (block_on I2,
+/// solo I2): a later `block_on`, on another thread, runs them. With one worker they wait in a
+/// queue that belongs to the first thread, so they must be handed over when it leaves.
+#[test]
+fn tasks_queued_when_block_on_returns_run_in_the_next_block_on() {
+    for workers in [1, 2] {
+        let sum = within(
+            Duration::from_secs(30),
+            "queued tasks handed over",
+            move || {
+                let runtime = std::sync::Arc::new(runtime(workers));
+                // Spawned and not awaited: on one worker none of them has run when this returns.
+                let handles = runtime.block_on(async {
+                    (0..100u64)
+                        .map(|i| sprout::spawn(async move { i }))
+                        .collect::<Vec<_>>()
+                });
+                let other = runtime.clone();
+                std::thread::spawn(move || {
+                    other.block_on(async {
+                        let mut sum = 0;
+                        for handle in handles {
+                            sum += handle.await.expect("a trivial task cannot fail");
+                        }
+                        sum
+                    })
+                })
+                .join()
+                .expect("the second block_on thread")
+            },
+        );
+        assert_eq!(sum, 99 * 100 / 2, "with {workers} worker(s)");
+    }
+}

@@ -21,7 +21,7 @@
 //! - I4: the slot is emptied when its worker stops (background worker exit, or `block_on`
 //!   returning), so no task is stranded in it.
 //!
-//! Read next: `runtime/scheduler/defer.rs`.
+//! Read next: `runtime/scheduler/solo.rs`.
 
 use std::cell::RefCell;
 

@@ -11,7 +11,8 @@
 //! steal from, a **pinned queue** for its `spawn_local` tasks, which nobody steals, a one-task
 //! **LIFO slot** (`lifo.rs`) for the task it woke last, and a **deferred list** (`defer.rs`) for
 //! tasks that woke themselves. One unbounded **injector** takes tasks spawned or woken from
-//! threads that are not workers.
+//! threads that are not workers. A runtime with a single worker has nobody to steal from it, so
+//! that worker's local queue is a plain `VecDeque` on its thread instead (`solo.rs`).
 //!
 //! Where a wake-up goes: on a worker of this runtime, *any* wake-up (not only the first of a
 //! batch) goes into that worker's LIFO slot, and the task it displaces moves to the back of the
@@ -47,6 +48,7 @@ mod defer;
 mod lifo;
 mod park;
 mod registry;
+mod solo;
 pub(crate) mod spawn;
 pub(crate) mod worker;
 
@@ -195,13 +197,29 @@ impl Scheduler {
         }
     }
 
-    /// Pushes onto worker `worker`'s local queue and, if other workers exist, wakes a parked
-    /// one to come and steal (I1 of park.rs).
+    /// Pushes onto worker `worker`'s local queue and wakes a parked worker to come and steal
+    /// (I1 of park.rs). A runtime's only worker has nobody to share with: its queue is the
+    /// plain one of `solo.rs` (solo I1).
     pub(crate) fn push_local(&self, worker: usize, task: Runnable) {
-        self.workers[worker].local.push(task);
-        if self.workers.len() > 1 {
-            self.wake_one_idle();
+        if self.works_alone() {
+            return solo::push(task);
         }
+        self.workers[worker].local.push(task);
+        self.wake_one_idle();
+    }
+
+    /// Takes the task at the front of worker `worker`'s local queue; called on that worker.
+    pub(crate) fn pop_local(&self, worker: usize) -> Option<Runnable> {
+        if self.works_alone() {
+            return solo::pop();
+        }
+        self.workers[worker].local.pop()
+    }
+
+    /// `true` if the runtime has one worker, whose local queue is then `solo.rs`'s.
+    #[inline]
+    fn works_alone(&self) -> bool {
+        self.workers.len() == 1
     }
 
     /// Puts back a task that was deferred on worker `worker` (`defer.rs`): a `spawn_local` task
@@ -255,6 +273,7 @@ impl Scheduler {
         !self.injector.is_empty()
             || !self.workers[worker].pinned.is_empty()
             || self.workers.iter().any(|w| !w.local.is_empty())
+            || (self.works_alone() && !solo::is_empty())
             || (worker == 0 && self.main_woken.load(Ordering::SeqCst))
             || self.is_shutting_down()
     }

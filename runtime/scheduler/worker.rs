@@ -27,6 +27,8 @@
 
 use std::sync::Arc;
 
+use crossbeam_queue::SegQueue;
+
 use super::lifo::{self, MAX_LIFO_RUNS};
 use super::{defer, Scheduler};
 use crate::runtime::hooks::Event;
@@ -95,7 +97,7 @@ impl Worker {
         if self.turn % MAINTENANCE_INTERVAL == 0 {
             shared.reactor.poll_without_blocking();
             self.requeue_deferred(); // I2 of defer.rs
-            if let Some(task) = shared.injector.pop() {
+            if let Some(task) = pop_unless_empty(&shared.injector) {
                 return Some(task);
             }
         }
@@ -109,14 +111,14 @@ impl Worker {
         self.lifo_runs = 0;
         // Alternate which of our two queues goes first, so a task that keeps yielding in one
         // cannot starve the other.
-        let pop_local = || own.local.pop();
-        let pop_pinned = || own.pinned.pop();
+        let pop_local = || shared.pop_local(self.index);
+        let pop_pinned = || pop_unless_empty(&own.pinned);
         let mine = if self.turn % 2 == 0 {
             pop_pinned().or_else(pop_local)
         } else {
             pop_local().or_else(pop_pinned)
         };
-        mine.or_else(|| shared.injector.pop())
+        mine.or_else(|| pop_unless_empty(&shared.injector))
             .or_else(|| self.steal())
             .or_else(|| self.after_the_reactor())
     }
@@ -129,7 +131,7 @@ impl Worker {
         }
         self.shared.reactor.poll_without_blocking();
         self.requeue_deferred();
-        lifo::take().or_else(|| self.shared.workers[self.index].local.pop())
+        lifo::take().or_else(|| self.shared.pop_local(self.index))
     }
 
     /// Moves the deferred tasks to the back of the local queue.
@@ -197,6 +199,19 @@ impl Worker {
     // ANCHOR_END: park
 }
 
+/// Pops from `queue`, looking first whether it is empty. The queues a worker looks at on every
+/// turn are usually empty (the pinned queue unless `spawn_local` is used, the injector unless
+/// other threads spawn), and `SegQueue::pop` finds that out only after a `SeqCst` fence (a
+/// locked instruction on x86), where `is_empty` is two plain loads. A push racing with the look
+/// is found on the next turn, as it would be if it came just after a `pop`.
+fn pop_unless_empty(queue: &SegQueue<Runnable>) -> Option<Runnable> {
+    if queue.is_empty() {
+        None
+    } else {
+        queue.pop()
+    }
+}
+
 /// Moves what worker 0's thread still holds to where other workers find it, when `block_on`
 /// returns or unwinds (block_on I2): its LIFO slot (lifo I4), its deferred list and its local
 /// queue go to the injector; a deferred `spawn_local` task goes back on its pinned queue (it
@@ -212,7 +227,7 @@ pub(crate) fn hand_back_worker_zero(shared: &Scheduler) {
             shared.injector.push(task);
         }
     }
-    while let Some(task) = shared.workers[0].local.pop() {
+    while let Some(task) = shared.pop_local(0) {
         shared.injector.push(task);
     }
 }
