@@ -127,7 +127,14 @@ fn the_dump_lists_named_tasks_with_their_states_and_waits() {
 fn sigusr1_prints_the_dump() {
     const TEST: &str = "sigusr1_prints_the_dump";
     if is_child(TEST) {
-        let runtime = support::runtime(2);
+        // The monitor thread answers SIGUSR1, and it runs only with the watchdog on: the default
+        // in debug builds, not in release (`Builder::dump_on_sigusr1`). Asked for here, so the
+        // test means the same under `cargo test --release`, where it failed before.
+        let runtime = sprout::Runtime::builder()
+            .workers(2)
+            .watchdog(Duration::from_millis(500))
+            .build()
+            .expect("build a sprout runtime");
         runtime.block_on(async {
             let waiter = sprout::TaskBuilder::new()
                 .name("waiting for stdin")
