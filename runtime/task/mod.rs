@@ -13,7 +13,7 @@
 //!
 //! # The state word
 //!
-//! Every task has one `AtomicUsize` of flags, in [`Header::state`]:
+//! Every task has one `AtomicU32` of flags, in [`Header::state`]:
 //!
 //! | flag        | set by                              | cleared by                      |
 //! |-------------|-------------------------------------|---------------------------------|
@@ -68,39 +68,40 @@ use std::task::{Context, Poll, Waker};
 // interleaving of this very code; from std otherwise.
 #[cfg(loom)]
 use loom::sync::{
-    atomic::{AtomicUsize, Ordering},
+    atomic::{AtomicU32, Ordering},
     Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
 use std::sync::{
-    atomic::{AtomicUsize, Ordering},
+    atomic::{AtomicU32, Ordering},
     Mutex, MutexGuard,
 };
 
 // ANCHOR: state_flags
 /// The task is in a run queue, or was woken while running and will be re-queued.
-const SCHEDULED: usize = 1 << 0;
+const SCHEDULED: u32 = 1 << 0;
 /// A worker is polling the future right now.
-const RUNNING: usize = 1 << 1;
+const RUNNING: u32 = 1 << 1;
 /// The future is gone and the output (or error) is stored: see I4.
-const COMPLETE: usize = 1 << 2;
+const COMPLETE: u32 = 1 << 2;
 /// `cancel()` was called: the next poll drops the future instead of polling it.
-const CANCELLED: usize = 1 << 3;
+const CANCELLED: u32 = 1 << 3;
 /// The `JoinHandle` was dropped: nobody will collect the output.
-const DETACHED: usize = 1 << 4;
+const DETACHED: u32 = 1 << 4;
 /// A joiner's waker is stored in `join_waker`: completion must take and wake it. Without the
 /// flag, completing a task nobody awaits yet skips that lock.
-const JOIN_WAKER: usize = 1 << 5;
+const JOIN_WAKER: u32 = 1 << 5;
 // ANCHOR_END: state_flags
 
 /// `Header::registry_key` of a task not (or no longer) in the registry (see I6).
-const NOT_REGISTERED: usize = usize::MAX;
+const NOT_REGISTERED: u32 = u32::MAX;
 
 /// The fields every task has, whatever its future: identity, state, and who waits for it.
 pub(crate) struct Header {
     /// The flags described in the module doc. Written with compare-and-swap by wakers, workers
-    /// and the `JoinHandle`.
-    state: AtomicUsize,
+    /// and the `JoinHandle`. 32 bits, like `registry_key`: the two share one 8-byte word of the
+    /// header (see the size test in `cell.rs`).
+    state: AtomicU32,
     /// The task's id, unique for the life of the process; shown in errors and panic reports.
     pub(crate) id: TaskId,
     /// The runtime the task belongs to, seen through [`Schedule`]; wake-ups push onto its
@@ -109,7 +110,7 @@ pub(crate) struct Header {
     /// Name, spawn site and poll count, for the trace, the dump and the watchdog.
     pub(crate) meta: TaskMeta,
     /// This task's key in the runtime's registry of live tasks, or `NOT_REGISTERED` (I6).
-    registry_key: AtomicUsize,
+    registry_key: AtomicU32,
     /// The waker of the task awaiting the `JoinHandle`, if any. Written by `JoinHandle::poll`,
     /// taken by the worker that completes the task. Its own small lock, so a joiner never waits
     /// for a poll in progress.
@@ -132,11 +133,11 @@ impl Header {
     /// `SCHEDULED` so no wake-up pushes it a second time (I1).
     pub(crate) fn new(id: TaskId, scheduler: Arc<dyn Schedule>, meta: TaskMeta) -> Header {
         Header {
-            state: AtomicUsize::new(SCHEDULED),
+            state: AtomicU32::new(SCHEDULED),
             id,
             scheduler,
             meta,
-            registry_key: AtomicUsize::new(NOT_REGISTERED),
+            registry_key: AtomicU32::new(NOT_REGISTERED),
             join_waker: Mutex::new(None),
         }
     }
@@ -144,11 +145,17 @@ impl Header {
     /// The task's registry key, if it is registered (I6).
     pub(crate) fn registry_key(&self) -> Option<usize> {
         let key = self.registry_key.load(Ordering::Acquire);
-        (key != NOT_REGISTERED).then_some(key)
+        (key != NOT_REGISTERED).then_some(key as usize)
     }
 
-    /// Records the registry key; called once, at spawn (I6).
+    /// Records the registry key; called once, at spawn (I6). A key is a slot in one shard of
+    /// the registry, so it stays below 2³² - 1 unless that shard holds four billion live tasks
+    /// (half a terabyte of tasks); past that, spawning panics rather than lose a task.
     pub(crate) fn set_registry_key(&self, key: usize) {
+        let key = u32::try_from(key)
+            .ok()
+            .filter(|&key| key != NOT_REGISTERED)
+            .expect("fewer than 2^32 - 1 live tasks in one registry shard");
         self.registry_key.store(key, Ordering::Release);
     }
 
@@ -167,7 +174,7 @@ impl Header {
 
     /// The shared shape of `wake_up` and `cancel`: unless any `stop_if` flag is set, applies
     /// `change` and reports whether the task was idle (neither queued nor running) before.
-    fn transition(&self, change: impl Fn(usize) -> usize, stop_if: usize) -> bool {
+    fn transition(&self, change: impl Fn(u32) -> u32, stop_if: u32) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & stop_if != 0 {
