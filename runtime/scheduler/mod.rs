@@ -198,9 +198,10 @@ impl Scheduler {
     }
 
     /// Pushes onto worker `worker`'s local queue and wakes a parked worker to come and steal
-    /// (I1 of park.rs). A runtime's only worker has nobody to share with: its queue is the
-    /// plain one of `solo.rs` (solo I1).
+    /// (I1 of park.rs). Called on that worker only: a runtime's only worker has nobody to share
+    /// with, and its queue is the plain one of `solo.rs`, on its thread (solo I1).
     pub(crate) fn push_local(&self, worker: usize, task: Runnable) {
+        debug_assert_eq!(context::worker_index(self), Some(worker), "solo I1");
         if self.works_alone() {
             return solo::push(task);
         }
@@ -208,8 +209,10 @@ impl Scheduler {
         self.wake_one_idle();
     }
 
-    /// Takes the task at the front of worker `worker`'s local queue; called on that worker.
+    /// Takes the task at the front of worker `worker`'s local queue; called on that worker
+    /// (solo I1).
     pub(crate) fn pop_local(&self, worker: usize) -> Option<Runnable> {
+        debug_assert_eq!(context::worker_index(self), Some(worker), "solo I1");
         if self.works_alone() {
             return solo::pop();
         }
