@@ -260,3 +260,44 @@ fn a_joiner_on_another_thread_gets_the_output() {
         assert_eq!(joiner.join().unwrap().unwrap(), 5);
     });
 }
+
+/// Shutdown dropping a task's future while a worker (a blocking pool's thread, in the
+/// runtime) runs it: the stage is never touched by both at once (cell I2: loom's `UnsafeCell`
+/// reports any overlap), the future is dropped exactly once, and the handle says what the
+/// future returned or that it was cancelled.
+#[test]
+fn shutdown_racing_the_run_drops_the_future_once() {
+    model(|| {
+        let queue = Arc::new(Queue::default());
+        let drops = Drops::default();
+        let counted = Counted(drops.clone());
+        let meta = TaskMeta::plain(Location::caller());
+        let task = TaskCell::new(
+            Header::new(TaskId::next(), queue.clone(), meta),
+            async move {
+                let _counted = counted;
+                9u32
+            },
+        );
+        queue.push(task.clone());
+        let runnable: Runnable = task.clone();
+        let handle = JoinHandle::new(task);
+        let runner = {
+            let queue = queue.clone();
+            loom::thread::spawn(move || queue.run_all())
+        };
+        runnable.shut_down();
+        runner.join().unwrap();
+        assert_eq!(
+            drops.count(),
+            1,
+            "the future was dropped {} times",
+            drops.count()
+        );
+        match loom::future::block_on(handle) {
+            Ok(9) => {}
+            Err(error) => assert!(error.is_cancelled()),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    });
+}

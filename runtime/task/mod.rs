@@ -27,8 +27,8 @@
 //! - I1: a task is in at most one run queue at a time: only the wake-up that sets `SCHEDULED`
 //!   while neither `SCHEDULED` nor `RUNNING` was set pushes it.
 //! - I2: at most one thread polls a task's future at a time: only the thread that moved the state
-//!   from `SCHEDULED` to `RUNNING` polls. So the `Mutex` around the future is never contended by
-//!   two pollers; it is there to make the sharing safe without `unsafe`.
+//!   from `SCHEDULED` to `RUNNING` polls. The same flag lends the future, which has no lock,
+//!   to that thread for the run (cell I2 in `cell.rs`); shutdown takes it the same way.
 //! - I3: a wake-up during a poll is never lost: it sets `SCHEDULED` while `RUNNING` is set, and
 //!   the poller, on clearing `RUNNING`, sees `SCHEDULED` and re-queues the task.
 //! - I4: once `COMPLETE` is set the future has been dropped and is never polled again; the output
@@ -63,9 +63,10 @@ pub(crate) use schedule::{Joinable, Runnable, Schedulable, Schedule, TaskEvent};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-// The state word and the task's two locks come from loom when the crate is built for model
-// checking (`RUSTFLAGS="--cfg loom"`, see `task/loom.rs`), so the checker explores every
-// interleaving of this very code; from std otherwise.
+// The state word and the joiner's lock (and, in `cell.rs`, the stage's `UnsafeCell`) come from
+// loom when the crate is built for model checking (`RUSTFLAGS="--cfg loom"`, see
+// `task/loom_model.rs`), so the checker explores every interleaving of this very code; from
+// std otherwise.
 #[cfg(loom)]
 use loom::sync::{
     atomic::{AtomicU32, Ordering},
@@ -198,7 +199,9 @@ impl Header {
     pub(crate) fn start_run(&self) -> RunAction {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
-            if state & COMPLETE != 0 {
+            // `RUNNING` on a queued task: shutdown claimed it (`claim_for_shutdown`) and will
+            // complete it.
+            if state & (COMPLETE | RUNNING) != 0 {
                 return RunAction::Skip;
             }
             let next = (state & !SCHEDULED) | RUNNING;
@@ -211,6 +214,17 @@ impl Header {
                 Err(actual) => state = actual,
             }
         }
+    }
+
+    /// Called by shutdown before it drops the future of a task nobody polls: sets `RUNNING`, as
+    /// a worker starting a run would, unless a run is in progress or the task completed.
+    /// Returns `true` if the caller now holds the task's stage (cell I2) and must complete it.
+    pub(crate) fn claim_for_shutdown(&self) -> bool {
+        self.state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |state| {
+                (state & (RUNNING | COMPLETE) == 0).then_some(state | RUNNING)
+            })
+            .is_ok()
     }
 
     /// Called after a poll that returned `Pending`: clears `RUNNING`. Returns `true` if the task
