@@ -165,7 +165,10 @@ where
     /// `start_run` said poll or cancel), `shut_down` (after `claim_for_shutdown`), `finish` for
     /// a detached task (after `complete` said the output is ours), and `take_output` (the
     /// `JoinHandle`, after it saw `COMPLETE`) call it, each dropping the guard before the state
-    /// word lets anyone else in.
+    /// word lets anyone else in. So at any moment at most one thread holds the stage: the
+    /// poller between `start_run` and the end of its run (task I2), shutdown once
+    /// `claim_for_shutdown` set `RUNNING` in a poller's place, or, once `COMPLETE` is set, the
+    /// single owner of the output that task I5 picks.
     fn stage(&self) -> StageGuard<'_, F> {
         #[cfg(loom)]
         let (raw, tracked) = {
@@ -175,11 +178,8 @@ where
         #[cfg(not(loom))]
         let raw = self.stage.get();
         #[allow(unsafe_code)]
-        // SAFETY: cell I2 (module doc): the state word gives the stage to one thread at a time
-        // — the poller between `start_run` and the end of its run (task I2), shutdown once
-        // `claim_for_shutdown` has set `RUNNING` in its place, and, once `COMPLETE` is set, the
-        // single owner of the output that task I5 picks — and each of this method's callers is
-        // that thread and drops the guard before the state word lets the next one in.
+        // SAFETY: cell I2: the state word lends the stage to one thread at a time (the list
+        // above), every caller is that thread, and it drops the guard before the next one in.
         let stage = unsafe { &mut *raw };
         StageGuard {
             stage,
