@@ -101,8 +101,7 @@ struct StageGuard<'a, F: Future> {
 }
 
 impl<F: Future> StageGuard<'_, F> {
-    /// Ends the hold, before the state-word step that lets the next holder in (cell I2). A
-    /// guard going out of scope does the same; this says where it must have ended.
+    /// Ends the hold here, before the state-word step that lets the next holder in (cell I2).
     fn release(self) {}
 }
 
@@ -161,14 +160,11 @@ where
         })
     }
 
-    /// The stage, for a caller that holds it by the state word (cell I2): only `run` (after
-    /// `start_run` said poll or cancel), `shut_down` (after `claim_for_shutdown`), `finish` for
-    /// a detached task (after `complete` said the output is ours), and `take_output` (the
-    /// `JoinHandle`, after it saw `COMPLETE`) call it, each dropping the guard before the state
-    /// word lets anyone else in. So at any moment at most one thread holds the stage: the
-    /// poller between `start_run` and the end of its run (task I2), shutdown once
-    /// `claim_for_shutdown` set `RUNNING` in a poller's place, or, once `COMPLETE` is set, the
-    /// single owner of the output that task I5 picks.
+    /// The stage, for a caller that holds it by the state word (cell I2). The callers: `run`
+    /// (after `start_run` said poll or cancel), `shut_down` (after `claim_for_shutdown`),
+    /// `finish` for a detached task (after `complete` said the output is ours), and
+    /// `take_output` (the `JoinHandle`, after it saw `COMPLETE`, so the output's one owner by
+    /// task I5), each ending the guard before the state word lets anyone else in.
     fn stage(&self) -> StageGuard<'_, F> {
         #[cfg(loom)]
         let (raw, tracked) = {
