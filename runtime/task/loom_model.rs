@@ -79,10 +79,37 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    spawn_keeping_the_task(queue, future).0
+}
+
+/// [`spawn`], also returning the task itself, for a model that plays shutdown on it.
+#[track_caller]
+fn spawn_keeping_the_task<F>(queue: &Arc<Queue>, future: F) -> (JoinHandle<F::Output>, Runnable)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
     let meta = TaskMeta::plain(Location::caller());
     let task = TaskCell::new(Header::new(TaskId::next(), queue.clone(), meta), future);
     queue.push(task.clone());
-    JoinHandle::new(task)
+    let runnable: Runnable = task.clone();
+    (JoinHandle::new(task), runnable)
+}
+
+/// The end both racing-drop models check: the future dropped exactly once, and the handle
+/// giving `expected` or a cancellation.
+fn assert_dropped_once_then(drops: &Drops, handle: JoinHandle<u32>, expected: u32) {
+    assert_eq!(
+        drops.count(),
+        1,
+        "the future was dropped {} times",
+        drops.count()
+    );
+    match loom::future::block_on(handle) {
+        Ok(output) if output == expected => {}
+        Err(error) => assert!(error.is_cancelled()),
+        other => panic!("unexpected outcome {other:?}"),
+    }
 }
 
 /// Counts drops; shared by clones.
@@ -212,18 +239,8 @@ fn cancel_racing_the_run_drops_the_future_once() {
         queue.run_all();
         canceller.join().unwrap();
         queue.run_all();
-        assert_eq!(
-            drops.count(),
-            1,
-            "the future was dropped {} times",
-            drops.count()
-        );
         let handle = Arc::into_inner(handle).expect("the canceller is done with it");
-        match loom::future::block_on(handle) {
-            Ok(7) => {}
-            Err(error) => assert!(error.is_cancelled()),
-            other => panic!("unexpected outcome {other:?}"),
-        }
+        assert_dropped_once_then(&drops, handle, 7);
     });
 }
 
@@ -271,33 +288,16 @@ fn shutdown_racing_the_run_drops_the_future_once() {
         let queue = Arc::new(Queue::default());
         let drops = Drops::default();
         let counted = Counted(drops.clone());
-        let meta = TaskMeta::plain(Location::caller());
-        let task = TaskCell::new(
-            Header::new(TaskId::next(), queue.clone(), meta),
-            async move {
-                let _counted = counted;
-                9u32
-            },
-        );
-        queue.push(task.clone());
-        let runnable: Runnable = task.clone();
-        let handle = JoinHandle::new(task);
+        let (handle, runnable) = spawn_keeping_the_task(&queue, async move {
+            let _counted = counted;
+            9u32
+        });
         let runner = {
             let queue = queue.clone();
             loom::thread::spawn(move || queue.run_all())
         };
         runnable.shut_down();
         runner.join().unwrap();
-        assert_eq!(
-            drops.count(),
-            1,
-            "the future was dropped {} times",
-            drops.count()
-        );
-        match loom::future::block_on(handle) {
-            Ok(9) => {}
-            Err(error) => assert!(error.is_cancelled()),
-            other => panic!("unexpected outcome {other:?}"),
-        }
+        assert_dropped_once_then(&drops, handle, 9);
     });
 }
