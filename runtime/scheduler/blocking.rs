@@ -245,7 +245,7 @@ where
 {
     let shared = context::expect_scheduler("sprout::spawn_blocking");
     let task = new_task(&shared, name, site, TaskKind::Blocking, None, |header| {
-        TaskCell::new(header, BlockingJob(Some(f)))
+        TaskCell::new(header, shared.clone(), BlockingJob(Some(f)))
     });
     shared.blocking.submit(&shared, task.clone());
     JoinHandle::new(task)

@@ -21,18 +21,18 @@ use crate::runtime::task::{Header, JoinHandle, Schedulable, TaskCell, TaskId, Ta
 /// Creates a task of `kind` named `name`, spawned at `site` (into a `TaskGroup` owned by
 /// `group_owner`, if any), with `make` (given its header with a fresh id); enters it in the
 /// registry (registry I1) and reports it.
-pub(crate) fn new_task<S: Schedulable>(
+pub(crate) fn new_task<C: Schedulable>(
     scheduler: &Arc<Scheduler>,
     name: Option<Box<str>>,
     site: &'static Location<'static>,
     kind: TaskKind,
     group_owner: Option<TaskId>,
-    make: impl FnOnce(Header) -> Arc<S>,
-) -> Arc<S> {
+    make: impl FnOnce(Header) -> Arc<C>,
+) -> Arc<C> {
     let observed = scheduler.hooks.is_some();
     let timed = scheduler.times_polls();
     let meta = TaskMeta::new(name, site, kind, timed, observed, group_owner);
-    let task = make(Header::new(TaskId::next(), scheduler.clone(), meta));
+    let task = make(Header::new(TaskId::next(), meta));
     scheduler.registry.insert(task.clone());
     scheduler.report(|| Event::Spawned(task.header()));
     task
@@ -57,7 +57,7 @@ where
         site,
         TaskKind::Async,
         group_owner,
-        |header| TaskCell::new(header, future),
+        |header| TaskCell::new(header, scheduler.clone(), future),
     );
     // New tasks queue behind the ones already waiting: spawn order is run order.
     scheduler.schedule_back(task.clone());
@@ -135,7 +135,7 @@ where
     };
     let slot = local::next_slot();
     let cell = new_task(&scheduler, name, site, TaskKind::Local, None, |header| {
-        LocalCell::new(header, owner, slot)
+        LocalCell::new(header, scheduler.clone(), owner, slot)
     });
     local::insert(&cell, future);
     scheduler.schedule_pinned(owner, cell.clone());

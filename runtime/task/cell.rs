@@ -57,7 +57,9 @@ use std::task::{Poll, Wake, Waker};
 #[cfg(loom)]
 use loom::cell::UnsafeCell;
 
-use super::{Header, JoinError, Joinable, RunAction, Runnable, Schedulable, TaskEvent, TaskMeta};
+use super::{
+    Header, JoinError, Joinable, RunAction, Runnable, Schedulable, Schedule, TaskEvent, TaskMeta,
+};
 
 /// Where a future is in its life.
 pub(crate) enum Stage<F: Future> {
@@ -71,9 +73,13 @@ pub(crate) enum Stage<F: Future> {
 }
 
 /// A spawned `Send` future together with its header: the allocation behind a task's `Arc`.
-pub(crate) struct TaskCell<F: Future> {
+/// `S` is the scheduler that runs it: one type for all tasks of the runtime (the model checker
+/// puts its own), so its calls are direct and a task holds a thin 8-byte pointer to it.
+pub(crate) struct TaskCell<F: Future, S> {
     /// State, identity and joiner (see [`Header`]).
     header: Header,
+    /// The runtime the task belongs to; wake-ups push onto its queues.
+    scheduler: Arc<S>,
     /// The future or its output. No lock: the state word says who may touch it (cell I2), and
     /// [`TaskCell::stage`] is the one way in.
     stage: UnsafeCell<Stage<F>>,
@@ -81,13 +87,14 @@ pub(crate) struct TaskCell<F: Future> {
 
 // A worker, the joiner and shutdown reach the cell from different threads.
 #[allow(unsafe_code)]
-// SAFETY: the only field that is not `Sync` by itself is the stage's `UnsafeCell`, and cell I2
-// gives the stage to one thread at a time, as a `Mutex` would; so, as for `Mutex<T>: Sync`,
-// it is enough that the future and its output may move between threads (`Send`).
-unsafe impl<F> Sync for TaskCell<F>
+// SAFETY: the only field that is not `Sync` by itself is the stage's `UnsafeCell` (the
+// scheduler is, as `Schedule` requires), and cell I2 gives the stage to one thread at a time,
+// as a `Mutex` would; so, as for `Mutex<T>: Sync`, the future and its output need only `Send`.
+unsafe impl<F, S> Sync for TaskCell<F, S>
 where
     F: Future + Send,
     F::Output: Send,
+    S: Schedule,
 {
 }
 
@@ -146,16 +153,18 @@ impl<F: Future> Stage<F> {
     }
 }
 
-impl<F> TaskCell<F>
+impl<F, S> TaskCell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
-    /// Wraps `future` as a new task, in one allocation; the caller registers it and pushes it
-    /// onto a run queue.
-    pub(crate) fn new(header: Header, future: F) -> Arc<Self> {
+    /// Wraps `future` as a new task of `scheduler`, in one allocation; the caller registers it
+    /// and pushes it onto a run queue.
+    pub(crate) fn new(header: Header, scheduler: Arc<S>, future: F) -> Arc<Self> {
         Arc::new(TaskCell {
             header,
+            scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
         })
     }
@@ -201,14 +210,15 @@ where
             (Err(payload), _) => Err(JoinError::panic(self.header.id, payload)),
         };
         self.finish(stage, result);
-        self.header.observe(TaskEvent::RunEnded);
+        self.header.observe(&*self.scheduler, TaskEvent::RunEnded);
     }
     // ANCHOR_END: task_end
 
     /// A cancelled task's turn: drops the future unpolled (its destructors run, their panic
     /// caught) and completes the task as cancelled, or as panicked if a destructor panicked.
     fn cancel_now(&self, mut stage: StageGuard<'_, F>) {
-        self.header.observe(TaskEvent::CancelledDropped);
+        self.header
+            .observe(&*self.scheduler, TaskEvent::CancelledDropped);
         let error = match drop_future(&mut stage) {
             Some(payload) => JoinError::panic(self.header.id, payload),
             None => JoinError::cancelled(self.header.id),
@@ -221,7 +231,7 @@ where
     fn finish(&self, mut stage: StageGuard<'_, F>, result: Result<F::Output, JoinError>) {
         *stage = Stage::Finished(result);
         stage.release(); // Before `complete` lets the joiner in (cell I2).
-        self.header.scheduler.release(&self.header); // I6
+        self.scheduler.release(&self.header); // I6
         if self.header.complete() {
             let unclaimed = self.stage().take_result();
             match unclaimed {
@@ -234,10 +244,11 @@ where
     }
 }
 
-impl<F> Schedulable for TaskCell<F>
+impl<F, S> Schedulable for TaskCell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn header(&self) -> &Header {
         &self.header
@@ -258,10 +269,15 @@ where
             return self.cancel_now(stage);
         }
         let waker = Waker::from(self.clone());
-        match self.header.poll_once(&waker, |cx| future.as_mut().poll(cx)) {
+        let polled = self
+            .header
+            .poll_once(&*self.scheduler, &waker, |cx| future.as_mut().poll(cx));
+        match polled {
             Ok(Poll::Pending) => {
                 stage.release();
-                Header::after_pending(self);
+                if self.header.after_pending(&*self.scheduler) {
+                    self.scheduler.schedule_yielded(self.clone());
+                }
             }
             Ok(Poll::Ready(output)) => self.end(stage, Ok(output)),
             Err(payload) => self.end(stage, Err(payload)),
@@ -273,7 +289,7 @@ where
         // A second reference to the task goes into the queue and this one is let go: `self`
         // cannot move into the queue while the scheduler is borrowed through it, and the task's
         // count is its own, where the scheduler's is shared by every task on every worker.
-        self.header.scheduler.schedule(self.clone());
+        self.scheduler.schedule(self.clone());
     }
 
     fn shut_down(&self) {
@@ -288,13 +304,18 @@ where
     }
 }
 
-impl<F> Joinable<F::Output> for TaskCell<F>
+impl<F, S> Joinable<F::Output> for TaskCell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn observe(&self, event: TaskEvent) {
+        self.header.observe(&*self.scheduler, event);
     }
 
     fn take_output(&self) -> Option<Result<F::Output, JoinError>> {
@@ -310,20 +331,21 @@ where
     }
 }
 
-impl<F> Wake for TaskCell<F>
+impl<F, S> Wake for TaskCell<F, S>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     fn wake(self: Arc<Self>) {
-        if self.header.wake_up_observed() {
+        if self.header.wake_up_observed(&*self.scheduler) {
             self.schedule();
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.header.wake_up_observed() {
-            self.header.scheduler.schedule(self.clone());
+        if self.header.wake_up_observed(&*self.scheduler) {
+            self.scheduler.schedule(self.clone());
         }
     }
 }
@@ -389,7 +411,7 @@ mod tests {
     #[cfg(target_pointer_width = "64")]
     fn a_trivial_task_stays_within_128_bytes() {
         let arc_counts = 2 * std::mem::size_of::<usize>();
-        let cell = std::mem::size_of::<TaskCell<std::future::Ready<u64>>>();
+        let cell = std::mem::size_of::<TaskCell<std::future::Ready<u64>, ()>>();
         assert!(
             arc_counts + cell <= 128,
             "a trivial task takes {} bytes",

@@ -246,7 +246,9 @@ impl<T: 'static> JoinHandle<T> {
     pub fn cancel(&self) {
         if let Some(task) = &self.task {
             let header = task.header();
-            header.observe(TaskEvent::CancelRequested);
+            if header.meta.observed() {
+                task.observe(TaskEvent::CancelRequested);
+            }
             if header.cancel() {
                 task.clone().runnable().schedule();
             }
@@ -296,7 +298,9 @@ impl<T: 'static> Future for JoinHandle<T> {
             header.register_joiner(cx.waker());
             // Re-check after registering: see `Header::register_joiner`.
             if !header.is_complete() {
-                header.observe(TaskEvent::Awaited); // For the trace's wait record.
+                if header.meta.observed() {
+                    task.observe(TaskEvent::Awaited); // For the trace's wait record.
+                }
                 return Poll::Pending;
             }
         }

@@ -29,7 +29,7 @@ use std::thread::{self, ThreadId};
 
 use super::{
     drop_caught, report_detached_panic, Header, JoinError, Joinable, RunAction, Runnable,
-    Schedulable, TaskEvent,
+    Schedulable, Schedule, TaskEvent,
 };
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
@@ -50,10 +50,12 @@ thread_local! {
     static LOCAL_FUTURES: RefCell<Slab<LocalEntry>> = const { RefCell::new(Slab::new()) };
 }
 
-/// The shareable half of a local task.
-pub(crate) struct LocalCell<T> {
+/// The shareable half of a local task, run by scheduler `S` (as in `TaskCell`).
+pub(crate) struct LocalCell<T, S> {
     /// State, identity and joiner.
     header: Header,
+    /// The runtime the task belongs to.
+    scheduler: Arc<S>,
     /// The output, once the future finishes; taken by the `JoinHandle`.
     output: Mutex<Option<Result<T, JoinError>>>,
     /// The worker whose pinned queue this task goes on.
@@ -69,12 +71,13 @@ pub(crate) fn next_slot() -> usize {
     LOCAL_FUTURES.with(|table| table.borrow().next_key())
 }
 
-impl<T: Send + 'static> LocalCell<T> {
-    /// The shareable half of a new local task owned by worker `owner` (this thread), whose
-    /// future will sit at `slot` ([`next_slot`]).
-    pub(crate) fn new(header: Header, owner: usize, slot: usize) -> Arc<LocalCell<T>> {
+impl<T: Send + 'static, S: Schedule> LocalCell<T, S> {
+    /// The shareable half of a new local task of `scheduler` owned by worker `owner` (this
+    /// thread), whose future will sit at `slot` ([`next_slot`]).
+    pub(crate) fn new(header: Header, scheduler: Arc<S>, owner: usize, slot: usize) -> Arc<Self> {
         Arc::new(LocalCell {
             header,
+            scheduler,
             output: Mutex::new(None),
             owner,
             thread: thread::current().id(),
@@ -85,10 +88,11 @@ impl<T: Send + 'static> LocalCell<T> {
 
 /// Puts `future` in this thread's table as the future of `cell`, its output routed into the
 /// cell (I1). No other insert may come between [`next_slot`] and this call.
-pub(crate) fn insert<F>(cell: &Arc<LocalCell<F::Output>>, future: F)
+pub(crate) fn insert<F, S>(cell: &Arc<LocalCell<F::Output, S>>, future: F)
 where
     F: Future + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
 {
     let routed = cell.clone();
     let future: LocalFuture = Box::pin(async move {
@@ -119,7 +123,7 @@ pub(crate) fn drop_all_on_this_thread() {
     }
 }
 
-impl<T: Send + 'static> LocalCell<T> {
+impl<T: Send + 'static, S: Schedule> LocalCell<T, S> {
     /// Stores `result` unless the future already stored its output, then completes the task.
     fn finish(&self, result: Option<Result<T, JoinError>>) {
         let mut output = lock(&self.output);
@@ -127,7 +131,7 @@ impl<T: Send + 'static> LocalCell<T> {
             output.get_or_insert(result);
         }
         drop(output);
-        self.header.scheduler.release(&self.header); // task I6
+        self.scheduler.release(&self.header); // task I6
         if self.header.complete() {
             match lock(&self.output).take() {
                 Some(Err(error)) => report_detached_panic(&error, &self.header.meta),
@@ -137,7 +141,7 @@ impl<T: Send + 'static> LocalCell<T> {
     }
 }
 
-impl<T: Send + 'static> Schedulable for LocalCell<T> {
+impl<T: Send + 'static, S: Schedule> Schedulable for LocalCell<T, S> {
     fn header(&self) -> &Header {
         &self.header
     }
@@ -161,7 +165,8 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
         match self.header.start_run() {
             RunAction::Skip => {}
             RunAction::Cancel => {
-                self.header.observe(TaskEvent::CancelledDropped);
+                self.header
+                    .observe(&*self.scheduler, TaskEvent::CancelledDropped);
                 let entry = remove();
                 let dropped = catch_unwind(AssertUnwindSafe(move || drop(entry)));
                 let error = match dropped {
@@ -173,7 +178,9 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
             RunAction::Poll => {
                 let Some(mut future) = taken() else { return };
                 let waker = Waker::from(self.clone());
-                let polled = self.header.poll_once(&waker, |cx| future.as_mut().poll(cx));
+                let polled = self
+                    .header
+                    .poll_once(&*self.scheduler, &waker, |cx| future.as_mut().poll(cx));
                 match polled {
                     Ok(Poll::Pending) => {
                         LOCAL_FUTURES.with(|table| {
@@ -181,19 +188,21 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
                                 entry.future = Some(future);
                             }
                         });
-                        Header::after_pending(self);
+                        if self.header.after_pending(&*self.scheduler) {
+                            self.scheduler.schedule_yielded(self.clone());
+                        }
                     }
                     Ok(Poll::Ready(())) => {
                         remove();
                         drop(future);
                         self.finish(None);
-                        self.header.observe(TaskEvent::RunEnded);
+                        self.header.observe(&*self.scheduler, TaskEvent::RunEnded);
                     }
                     Err(payload) => {
                         remove();
                         let _ = catch_unwind(AssertUnwindSafe(move || drop(future)));
                         self.finish(Some(Err(JoinError::panic(id, payload))));
-                        self.header.observe(TaskEvent::RunEnded);
+                        self.header.observe(&*self.scheduler, TaskEvent::RunEnded);
                     }
                 }
             }
@@ -202,9 +211,7 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
 
     fn schedule(self: Arc<Self>) {
         // As `TaskCell::schedule`: a second reference to the task, not to the shared scheduler.
-        self.header
-            .scheduler
-            .schedule_pinned(self.owner, self.clone());
+        self.scheduler.schedule_pinned(self.owner, self.clone());
     }
 
     fn shut_down(&self) {
@@ -215,9 +222,13 @@ impl<T: Send + 'static> Schedulable for LocalCell<T> {
     }
 }
 
-impl<T: Send + 'static> Joinable<T> for LocalCell<T> {
+impl<T: Send + 'static, S: Schedule> Joinable<T> for LocalCell<T, S> {
     fn header(&self) -> &Header {
         &self.header
+    }
+
+    fn observe(&self, event: TaskEvent) {
+        self.header.observe(&*self.scheduler, event);
     }
 
     fn take_output(&self) -> Option<Result<T, JoinError>> {
@@ -229,18 +240,16 @@ impl<T: Send + 'static> Joinable<T> for LocalCell<T> {
     }
 }
 
-impl<T: Send + 'static> Wake for LocalCell<T> {
+impl<T: Send + 'static, S: Schedule> Wake for LocalCell<T, S> {
     fn wake(self: Arc<Self>) {
-        if self.header.wake_up_observed() {
+        if self.header.wake_up_observed(&*self.scheduler) {
             self.schedule();
         }
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if self.header.wake_up_observed() {
-            self.header
-                .scheduler
-                .schedule_pinned(self.owner, self.clone());
+        if self.header.wake_up_observed(&*self.scheduler) {
+            self.scheduler.schedule_pinned(self.owner, self.clone());
         }
     }
 }

@@ -90,7 +90,7 @@ where
     F::Output: Send + 'static,
 {
     let meta = TaskMeta::plain(Location::caller());
-    let task = TaskCell::new(Header::new(TaskId::next(), queue.clone(), meta), future);
+    let task = TaskCell::new(Header::new(TaskId::next(), meta), queue.clone(), future);
     queue.push(task.clone());
     let runnable: Runnable = task.clone();
     (JoinHandle::new(task), runnable)

@@ -45,8 +45,8 @@ pub(crate) struct TaskMeta {
     kind: TaskKind,
     /// Whether anyone watches the runtime (it has hooks). Copied here at spawn (it never
     /// changes), so the per-poll and per-wake checks read a field of the task instead of calling
-    /// its scheduler: the scheduler is behind a `dyn Schedule`, and that call cost the
-    /// ping-pong 7% (hooks I1).
+    /// its scheduler: when that call went through a `dyn Schedule`, it cost the ping-pong 7%
+    /// (hooks I1).
     observed: bool,
     /// Whether polls are timed (I2); copied for the same reason.
     timed: bool,

@@ -60,7 +60,6 @@ pub(crate) use meta::TaskMeta;
 pub(crate) use poll::{poll_guarded, PollOutcome, Polled};
 pub(crate) use schedule::{Joinable, Runnable, Schedulable, Schedule, TaskEvent};
 
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 // The state word and the joiner's lock (and, in `cell.rs`, the stage's `UnsafeCell`) come from
@@ -105,9 +104,6 @@ pub(crate) struct Header {
     state: AtomicU32,
     /// The task's id, unique for the life of the process; shown in errors and panic reports.
     pub(crate) id: TaskId,
-    /// The runtime the task belongs to, seen through [`Schedule`]; wake-ups push onto its
-    /// queues.
-    pub(crate) scheduler: Arc<dyn Schedule>,
     /// Name, spawn site and poll count, for the trace, the dump and the watchdog.
     pub(crate) meta: TaskMeta,
     /// This task's key in the runtime's registry of live tasks, or `NOT_REGISTERED` (I6).
@@ -132,11 +128,10 @@ pub(crate) enum RunAction {
 impl Header {
     /// A header for a task that is about to be pushed onto a run queue: its state starts as
     /// `SCHEDULED` so no wake-up pushes it a second time (I1).
-    pub(crate) fn new(id: TaskId, scheduler: Arc<dyn Schedule>, meta: TaskMeta) -> Header {
+    pub(crate) fn new(id: TaskId, meta: TaskMeta) -> Header {
         Header {
             state: AtomicU32::new(SCHEDULED),
             id,
-            scheduler,
             meta,
             registry_key: AtomicU32::new(NOT_REGISTERED),
             join_waker: Mutex::new(None),
@@ -273,55 +268,52 @@ impl Header {
         }
     }
 
-    /// Records a wake-up (see [`wake_up`](Self::wake_up)) and reports it (hooks I1).
-    /// Returns `true` if the caller must push the task onto a run queue.
+    /// Records a wake-up (see [`wake_up`](Self::wake_up)) and reports it to `scheduler`
+    /// (hooks I1). Returns `true` if the caller must push the task onto a run queue.
     #[inline]
-    pub(crate) fn wake_up_observed(&self) -> bool {
+    pub(crate) fn wake_up_observed(&self, scheduler: &impl Schedule) -> bool {
         let must_push = self.wake_up();
-        self.observe(TaskEvent::Woken { must_push });
+        self.observe(scheduler, TaskEvent::Woken { must_push });
         must_push
     }
 
-    /// Reports `event` if someone watches (one branch on a field of the task: hooks I1).
+    /// Reports `event` to `scheduler` if someone watches (one branch on a field of the task:
+    /// hooks I1).
     #[inline]
-    pub(crate) fn observe(&self, event: TaskEvent) {
+    pub(crate) fn observe(&self, scheduler: &impl Schedule, event: TaskEvent) {
         if self.meta.observed() {
-            self.scheduler.observe(self, event);
+            scheduler.observe(self, event);
         }
     }
 
     // ANCHOR: poll_once
-    /// Polls this task's future once, through `poll`: counted, reported, with a full budget
-    /// and its panic caught (`poll.rs`). The one way a task is polled, spawned or local.
+    /// Polls this task's future once, through `poll`: counted, reported to `scheduler`, with a
+    /// full budget and its panic caught (`poll.rs`). The one way a task is polled, spawned or
+    /// local.
     #[inline]
     pub(crate) fn poll_once<T>(
         &self,
+        scheduler: &impl Schedule,
         waker: &Waker,
         poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
     ) -> Polled<T> {
         let mut cx = Context::from_waker(waker);
         let number = self.meta.count_poll();
-        self.observe(TaskEvent::PollStarted { poll: number });
+        self.observe(scheduler, TaskEvent::PollStarted { poll: number });
         let polled = poll_guarded(&mut cx, poll);
-        self.observe(TaskEvent::PollEnded(PollOutcome::of(&polled)));
+        self.observe(scheduler, TaskEvent::PollEnded(PollOutcome::of(&polled)));
         polled
     }
     // ANCHOR_END: poll_once
 
-    /// After a poll of `task` that returned `Pending`: ends the run and, if the task woke
-    /// itself during the poll, defers it until the reactor has been looked at (`defer.rs`, I3).
-    /// Shared by every kind of task, so the fairness rule holds for all. Takes the worker's own
-    /// reference to the task, so the common case (not woken) touches no reference count.
-    pub(crate) fn after_pending(task: Runnable) {
-        let header = task.header();
-        header.observe(TaskEvent::RunEnded);
-        if header.finish_pending() {
-            // Woken during its own poll: not the LIFO slot (a `yield_now` loop would never let
-            // anyone else run) but the deferred list. The scheduler handle is cloned because
-            // `task` moves into the queue while `header` borrows from it.
-            let scheduler = header.scheduler.clone();
-            scheduler.schedule_yielded(task);
-        }
+    /// After a poll that returned `Pending`: ends the run. Returns `true` if the task woke
+    /// itself during the poll; the caller then hands it to `Schedule::schedule_yielded`, which
+    /// defers it until the reactor has been looked at (`defer.rs`, I3). Not the LIFO slot: a
+    /// `yield_now` loop would never let anyone else run. Shared by every kind of task, so the
+    /// fairness rule holds for all.
+    pub(crate) fn after_pending(&self, scheduler: &impl Schedule) -> bool {
+        self.observe(scheduler, TaskEvent::RunEnded);
+        self.finish_pending()
     }
 
     /// `true` once the output (or error) is stored.

@@ -18,7 +18,9 @@ use super::{Header, JoinError, PollOutcome};
 
 /// What a task needs from the runtime that runs it. The task module defines it and the
 /// scheduler implements it (`scheduler/mod.rs`), so this module never names its scheduler: a
-/// task can be run, and tested, with any implementation (`task/loom_model.rs` does).
+/// task can be run, and tested, with any implementation (`task/loom_model.rs` does). A task's
+/// cell is generic over it rather than holding an `Arc<dyn Schedule>`: the runtime has one
+/// scheduler type, so the calls are direct, and the task's pointer to it is 8 bytes, not 16.
 pub(crate) trait Schedule: Send + Sync + 'static {
     /// Pushes a woken task onto a run queue (on a worker: its LIFO slot; elsewhere: the
     /// injector). Called only by whoever won the right to push (I1).
@@ -81,6 +83,8 @@ pub(crate) type Runnable = Arc<dyn Schedulable>;
 pub(crate) trait Joinable<T>: Send + Sync + 'static {
     /// The part shared by every kind of task.
     fn header(&self) -> &Header;
+    /// Reports `event` to the task's scheduler if someone watches (hooks I1).
+    fn observe(&self, event: TaskEvent);
     /// Takes the output out of a `COMPLETE` task; `None` if it was already taken.
     fn take_output(&self) -> Option<Result<T, JoinError>>;
     /// The same task, seen as something a worker can run (to schedule a cancellation).
