@@ -58,7 +58,8 @@ use std::task::{Poll, Wake, Waker};
 use loom::cell::UnsafeCell;
 
 use super::{
-    Header, JoinError, Joinable, RunAction, Runnable, Schedulable, Schedule, TaskEvent, TaskMeta,
+    drop_caught, report_detached_panic, Header, JoinError, Joinable, RunAction, Runnable,
+    Schedulable, Schedule, TaskEvent,
 };
 
 /// Where a future is in its life.
@@ -361,36 +362,6 @@ type Panic = Box<dyn Any + Send>;
 /// future.
 fn drop_future<F: Future>(stage: &mut Stage<F>) -> Option<Panic> {
     catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed)).err()
-}
-
-/// Drops `value`, catching a panic from its destructor: on a worker, user destructors must not
-/// unwind through the runtime. The panic has been reported by the panic hook already.
-pub(crate) fn drop_caught<T>(value: T) {
-    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
-}
-
-/// Prints a line on stderr for a detached task that panicked; nobody else will see the error.
-pub(crate) fn report_detached_panic(error: &JoinError, meta: &TaskMeta) {
-    if error.is_panic() {
-        let name = meta
-            .name()
-            .map_or_else(String::new, |name| format!(" {name:?}"));
-        eprintln!(
-            "sprout: detached {error} (task{name}, spawned at {})",
-            meta.spawned_at()
-        );
-    }
-}
-
-/// The message inside a panic payload, when it is a string (as `panic!` makes it).
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    if let Some(text) = payload.downcast_ref::<&'static str>() {
-        text
-    } else if let Some(text) = payload.downcast_ref::<String>() {
-        text
-    } else {
-        "a non-string panic payload"
-    }
 }
 
 #[cfg(test)]

@@ -52,12 +52,14 @@ mod meta;
 mod poll;
 mod schedule;
 
-pub(crate) use cell::{drop_caught, panic_message, report_detached_panic, TaskCell};
+pub(crate) use cell::TaskCell;
 pub use id::{TaskId, TaskKind, TaskState};
 pub use join::{join_all, JoinError, JoinHandle};
 pub(crate) use local::drop_all_on_this_thread;
 pub(crate) use meta::TaskMeta;
-pub(crate) use poll::{poll_guarded, PollOutcome, Polled};
+pub(crate) use poll::{
+    drop_caught, panic_message, poll_guarded, report_detached_panic, PollOutcome, Polled,
+};
 pub(crate) use schedule::{Joinable, Runnable, Schedulable, Schedule, TaskEvent};
 
 use std::task::{Context, Poll, Waker};

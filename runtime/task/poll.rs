@@ -21,6 +21,10 @@
 //!   the caller decides what it means (a `JoinError` for a task, a re-raised panic for
 //!   `block_on`).
 //!
+//! The file ends with what becomes of a caught panic elsewhere in a task's life: a value whose
+//! destructor panics is dropped through [`drop_caught`], a detached task's panic is printed by
+//! [`report_detached_panic`], and [`panic_message`] reads the text out of a payload.
+//!
 //! [`Header::poll_once`]: super::Header::poll_once
 //! [`Header::after_pending`]: super::Header::after_pending
 //!
@@ -30,6 +34,7 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::task::{Context, Poll};
 
+use super::{JoinError, TaskMeta};
 use crate::runtime::coop::BudgetScope;
 
 /// What a poll came to: the future's answer, or the payload of its panic (I2).
@@ -66,5 +71,35 @@ impl PollOutcome {
             Ok(Poll::Ready(_)) => PollOutcome::Ready,
             Err(_) => PollOutcome::Panicked,
         }
+    }
+}
+
+/// Drops `value`, catching a panic from its destructor: on a worker, user destructors must not
+/// unwind through the runtime. The panic has been reported by the panic hook already.
+pub(crate) fn drop_caught<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
+
+/// Prints a line on stderr for a detached task that panicked; nobody else will see the error.
+pub(crate) fn report_detached_panic(error: &JoinError, meta: &TaskMeta) {
+    if error.is_panic() {
+        let name = meta
+            .name()
+            .map_or_else(String::new, |name| format!(" {name:?}"));
+        eprintln!(
+            "sprout: detached {error} (task{name}, spawned at {})",
+            meta.spawned_at()
+        );
+    }
+}
+
+/// The message inside a panic payload, when it is a string (as `panic!` makes it).
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "a non-string panic payload"
     }
 }
