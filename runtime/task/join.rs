@@ -15,7 +15,7 @@
 //! Invariants: those of `task/mod.rs` (I4: the output is stored before `COMPLETE`; I5: exactly one
 //! side drops an unclaimed output).
 //!
-//! Read next: `runtime/task/local.rs`.
+//! Read next: `runtime/task/joiner.rs` (where the handle leaves its waker).
 
 use std::any::Any;
 use std::fmt;

@@ -22,6 +22,8 @@
 //! | `COMPLETE`  | the worker that stores the output   | never                           |
 //! | `CANCELLED` | `JoinHandle::cancel`                | never                           |
 //! | `DETACHED`  | dropping the `JoinHandle`           | never                           |
+//! | `JOIN_WAKER`| the `JoinHandle` storing its waker  | never                           |
+//! | `JOINER_LOCKED` | a thread taking the joiner's slot (`joiner.rs`) | the same thread |
 //!
 //! Invariants (cited as task I1… elsewhere):
 //! - I1: a task is in at most one run queue at a time: only the wake-up that sets `SCHEDULED`
@@ -45,6 +47,7 @@
 mod cell;
 mod id;
 mod join;
+mod joiner;
 pub(crate) mod local;
 #[cfg(all(test, loom))]
 mod loom_model;
@@ -64,20 +67,16 @@ pub(crate) use schedule::{Joinable, Runnable, Schedulable, Schedule, TaskEvent};
 
 use std::task::{Context, Poll, Waker};
 
-// The state word and the joiner's lock (and, in `cell.rs`, the stage's `UnsafeCell`) come from
-// loom when the crate is built for model checking (`RUSTFLAGS="--cfg loom"`, see
-// `task/loom_model.rs`), so the checker explores every interleaving of this very code; from
-// std otherwise.
+// The state word (and, in `cell.rs` and `joiner.rs`, the stage's and the joiner's
+// `UnsafeCell`s) come from loom when the crate is built for model checking
+// (`RUSTFLAGS="--cfg loom"`, see `task/loom_model.rs`), so the checker explores every
+// interleaving of this very code; from std otherwise.
 #[cfg(loom)]
-use loom::sync::{
-    atomic::{AtomicU32, Ordering},
-    Mutex, MutexGuard,
-};
+use loom::sync::atomic::{AtomicU32, Ordering};
 #[cfg(not(loom))]
-use std::sync::{
-    atomic::{AtomicU32, Ordering},
-    Mutex, MutexGuard,
-};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use joiner::JoinerSlot;
 
 // ANCHOR: state_flags
 /// The task is in a run queue, or was woken while running and will be re-queued.
@@ -93,6 +92,8 @@ const DETACHED: u32 = 1 << 4;
 /// A joiner's waker is stored in `join_waker`: completion must take and wake it. Without the
 /// flag, completing a task nobody awaits yet skips that lock.
 const JOIN_WAKER: u32 = 1 << 5;
+/// A thread holds the joiner's waker slot: the slot's lock (`joiner.rs`, joiner I1).
+const JOINER_LOCKED: u32 = 1 << 6;
 // ANCHOR_END: state_flags
 
 /// `Header::registry_key` of a task not (or no longer) in the registry (see I6).
@@ -111,9 +112,9 @@ pub(crate) struct Header {
     /// This task's key in the runtime's registry of live tasks, or `NOT_REGISTERED` (I6).
     registry_key: AtomicU32,
     /// The waker of the task awaiting the `JoinHandle`, if any. Written by `JoinHandle::poll`,
-    /// taken by the worker that completes the task. Its own small lock, so a joiner never waits
-    /// for a poll in progress.
-    join_waker: Mutex<Option<Waker>>,
+    /// taken by the worker that completes the task. Locked by the state word's `JOINER_LOCKED`
+    /// (`joiner.rs`), not by `RUNNING`, so a joiner never waits for a poll in progress.
+    join_waker: JoinerSlot,
 }
 
 /// What a worker should do with a task it popped from a run queue.
@@ -136,7 +137,7 @@ impl Header {
             id,
             meta,
             registry_key: AtomicU32::new(NOT_REGISTERED),
-            join_waker: Mutex::new(None),
+            join_waker: JoinerSlot::new(),
         }
     }
 
@@ -242,7 +243,7 @@ impl Header {
             })
             .unwrap_or_else(|state| state);
         if previous & JOIN_WAKER != 0 {
-            let joiner = lock(&self.join_waker).take();
+            let joiner = self.joiner().take();
             if let Some(waker) = joiner {
                 waker.wake();
             }
@@ -322,40 +323,10 @@ impl Header {
     pub(crate) fn is_complete(&self) -> bool {
         self.state.load(Ordering::Acquire) & COMPLETE != 0
     }
-
-    /// The address the joiner's waker points at (the joining task, if a task joins), for the
-    /// dump.
-    pub(crate) fn joiner_address(&self) -> Option<usize> {
-        if self.state.load(Ordering::Acquire) & JOIN_WAKER == 0 {
-            return None;
-        }
-        lock(&self.join_waker).as_ref().map(address)
-    }
-
-    /// Stores the joiner's waker, then raises `JOIN_WAKER`. The caller re-checks
-    /// [`is_complete`](Self::is_complete) after this: `complete` sets `COMPLETE` and reads
-    /// `JOIN_WAKER` in one atomic step, so either it sees the flag (and takes the waker under the
-    /// lock) or the re-check sees `COMPLETE`.
-    pub(crate) fn register_joiner(&self, waker: &Waker) {
-        let mut slot = lock(&self.join_waker);
-        match slot.as_ref() {
-            Some(existing) if existing.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
-        }
-        self.state.fetch_or(JOIN_WAKER, Ordering::AcqRel);
-    }
 }
 
 /// The address a waker points at: for a task's waker, the task itself (`Waker::from(Arc<T>)`
 /// keeps the `Arc`'s pointer as its data), which is how the dump matches wakers to tasks.
 pub(crate) fn address(waker: &Waker) -> usize {
     waker.data() as usize
-}
-
-/// Locks one of the task's own mutexes (std's, or loom's under model checking), ignoring
-/// poisoning as `lock.rs` does: a future's panic is caught before it could leave a lock held.
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
