@@ -6,6 +6,7 @@
 //! gevent's monkey-patching made explicit — swap one import, and the same handler runs on
 //! another runtime.
 
+use std::io::ErrorKind;
 use std::net::Shutdown;
 
 use super::TcpStream;
@@ -25,8 +26,13 @@ pub async fn echo(stream: TcpStream, buffer: usize) -> std::io::Result<()> {
     loop {
         let data = stream.read_chunk(buffer).await?;
         if data.is_empty() {
-            // The client shut down its write side: finish ours too (a half-close echo).
-            return stream.shutdown(Shutdown::Write);
+            // The client shut down its write side: finish ours too (a half-close echo). If it
+            // has gone altogether (a reset after its FIN), `NotConnected` says there is nothing
+            // left to finish: a normal end, not a failure.
+            return match stream.shutdown(Shutdown::Write) {
+                Err(error) if error.kind() == ErrorKind::NotConnected => Ok(()),
+                finished => finished,
+            };
         }
         stream.write_all(&data).await?;
     }

@@ -31,6 +31,12 @@ pub async fn start_echo_server(
     (addr, stop, sprout::spawn(server.serve_forever()))
 }
 
+/// Runs the echo example's handler on `stream` until it returns, for a test that puts the
+/// connection in some state first.
+pub async fn run_echo_handler(stream: TcpStream) -> std::io::Result<()> {
+    echo_example::echo(stream, 64 * 1024).await
+}
+
 /// The size of the echo example's handler future for `stream`: the state machine the compiler
 /// wrote for it, which is what a connection's task stores (docs chapter 5).
 pub fn echo_future_size(stream: TcpStream) -> usize {
