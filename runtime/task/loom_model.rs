@@ -97,6 +97,16 @@ where
     (JoinHandle::new(task), runnable)
 }
 
+/// A future that returns `output` at its first poll and counts its own drop in `drops` (the
+/// racing-drop models' subject).
+fn counted_future(drops: &Drops, output: u32) -> impl Future<Output = u32> + Send + 'static {
+    let counted = Counted(drops.clone());
+    async move {
+        let _counted = counted;
+        output
+    }
+}
+
 /// The end both racing-drop models check: the future dropped exactly once, and the handle
 /// giving `expected` or a cancellation.
 fn assert_dropped_once_then(drops: &Drops, handle: JoinHandle<u32>, expected: u32) {
@@ -237,11 +247,7 @@ fn cancel_racing_the_run_drops_the_future_once() {
     model(|| {
         let queue = Arc::new(Queue::default());
         let drops = Drops::default();
-        let counted = Counted(drops.clone());
-        let handle = Arc::new(spawn(&queue, async move {
-            let _counted = counted;
-            7u32
-        }));
+        let handle = Arc::new(spawn(&queue, counted_future(&drops, 7)));
         let canceller = {
             let handle = handle.clone();
             loom::thread::spawn(move || handle.cancel())
@@ -316,11 +322,7 @@ fn shutdown_racing_the_run_drops_the_future_once() {
     model(|| {
         let queue = Arc::new(Queue::default());
         let drops = Drops::default();
-        let counted = Counted(drops.clone());
-        let (handle, runnable) = spawn_keeping_the_task(&queue, async move {
-            let _counted = counted;
-            9u32
-        });
+        let (handle, runnable) = spawn_keeping_the_task(&queue, counted_future(&drops, 9));
         let runner = {
             let queue = queue.clone();
             loom::thread::spawn(move || queue.run_all())
