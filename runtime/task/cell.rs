@@ -46,20 +46,15 @@
 //! Read next: `runtime/task/poll.rs`.
 
 use std::any::Any;
-#[cfg(not(loom))]
-use std::cell::UnsafeCell;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Poll, Wake, Waker};
 
-#[cfg(loom)]
-use loom::cell::UnsafeCell;
-
 use super::{
-    drop_caught, report_detached_panic, Header, JoinError, Joinable, RunAction, Runnable,
-    Schedulable, Schedule, TaskEvent,
+    drop_caught, report_detached_panic, start_access, Access, Header, JoinError, Joinable,
+    RunAction, Runnable, Schedulable, Schedule, TaskEvent, UnsafeCell,
 };
 
 /// Where a future is in its life.
@@ -104,8 +99,7 @@ where
 /// threads at once.
 struct StageGuard<'a, F: Future> {
     stage: &'a mut Stage<F>,
-    #[cfg(loom)]
-    _tracked: loom::cell::MutPtr<Stage<F>>,
+    _access: Access<Stage<F>>,
 }
 
 impl<F: Future> StageGuard<'_, F> {
@@ -176,21 +170,14 @@ where
     /// `take_output` (the `JoinHandle`, after it saw `COMPLETE`, so the output's one owner by
     /// task I5), each ending the guard before the state word lets anyone else in.
     fn stage(&self) -> StageGuard<'_, F> {
-        #[cfg(loom)]
-        let (raw, tracked) = {
-            let tracked = self.stage.get_mut();
-            (tracked.with(|raw| raw), tracked)
-        };
-        #[cfg(not(loom))]
-        let raw = self.stage.get();
+        let (raw, access) = start_access(&self.stage);
         #[allow(unsafe_code)]
         // SAFETY: cell I2: the state word lends the stage to one thread at a time (the list
         // above), every caller is that thread, and it drops the guard before the next one in.
         let stage = unsafe { &mut *raw };
         StageGuard {
             stage,
-            #[cfg(loom)]
-            _tracked: tracked,
+            _access: access,
         }
     }
 

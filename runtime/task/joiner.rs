@@ -31,16 +31,11 @@
 //!
 //! Read next: `runtime/task/local.rs`.
 
-#[cfg(not(loom))]
-use std::cell::UnsafeCell;
-#[cfg(not(loom))]
-use std::sync::atomic::Ordering;
 use std::task::Waker;
 
-#[cfg(loom)]
-use loom::{cell::UnsafeCell, sync::atomic::Ordering};
-
-use super::{address, Header, JOINER_LOCKED, JOIN_WAKER};
+use super::{
+    address, start_access, Access, Header, Ordering, UnsafeCell, JOINER_LOCKED, JOIN_WAKER,
+};
 
 /// Where the joiner's waker lies, inside the [`Header`]. Reached only through
 /// [`Header::joiner`] (joiner I1).
@@ -67,8 +62,7 @@ unsafe impl Sync for Header {}
 pub(super) struct JoinerGuard<'a> {
     header: &'a Header,
     waker: &'a mut Option<Waker>,
-    #[cfg(loom)]
-    _tracked: loom::cell::MutPtr<Option<Waker>>,
+    _access: Access<Option<Waker>>,
 }
 
 impl Drop for JoinerGuard<'_> {
@@ -103,13 +97,7 @@ impl Header {
                 spin(&mut turns);
             }
         }
-        #[cfg(loom)]
-        let (raw, tracked) = {
-            let tracked = self.join_waker.waker.get_mut();
-            (tracked.with(|raw| raw), tracked)
-        };
-        #[cfg(not(loom))]
-        let raw = self.join_waker.waker.get();
+        let (raw, access) = start_access(&self.join_waker.waker);
         #[allow(unsafe_code)]
         // SAFETY: joiner I1: this thread just set `JOINER_LOCKED` where it was clear, so no
         // other thread holds the slot until the guard's drop clears it; the borrow lives no
@@ -118,8 +106,7 @@ impl Header {
         JoinerGuard {
             header: self,
             waker,
-            #[cfg(loom)]
-            _tracked: tracked,
+            _access: access,
         }
     }
 

@@ -67,16 +67,44 @@ pub(crate) use schedule::{Joinable, Runnable, Schedulable, Schedule, TaskEvent};
 
 use std::task::{Context, Poll, Waker};
 
-// The state word (and, in `cell.rs` and `joiner.rs`, the stage's and the joiner's
-// `UnsafeCell`s) come from loom when the crate is built for model checking
+// The state word, and the `UnsafeCell`s that `cell.rs` and `joiner.rs` take from here (the
+// stage's and the joiner's slot's), come from loom when the crate is built for model checking
 // (`RUSTFLAGS="--cfg loom"`, see `task/loom_model.rs`), so the checker explores every
 // interleaving of this very code; from std otherwise.
 #[cfg(loom)]
-use loom::sync::atomic::{AtomicU32, Ordering};
+use loom::{
+    cell::UnsafeCell,
+    sync::atomic::{AtomicU32, Ordering},
+};
 #[cfg(not(loom))]
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::{
+    cell::UnsafeCell,
+    sync::atomic::{AtomicU32, Ordering},
+};
 
 use joiner::JoinerSlot;
+
+/// Loom's record of one exclusive access to an `UnsafeCell`, kept as long as the access lasts
+/// so the checker sees its whole extent; nothing outside loom.
+#[cfg(loom)]
+type Access<T> = loom::cell::MutPtr<T>;
+#[cfg(not(loom))]
+type Access<T> = std::marker::PhantomData<*mut T>;
+
+/// Begins an exclusive access to what `cell` holds: its address, and the [`Access`] record to
+/// keep beside the reference made from it. The `unsafe` dereference, and the reason it is
+/// exclusive, stay with each caller (cell I2, joiner I1).
+#[cfg(loom)]
+fn start_access<T>(cell: &UnsafeCell<T>) -> (*mut T, Access<T>) {
+    let access = cell.get_mut();
+    (access.with(|raw| raw), access)
+}
+
+/// Begins an exclusive access to what `cell` holds (see the loom version).
+#[cfg(not(loom))]
+fn start_access<T>(cell: &UnsafeCell<T>) -> (*mut T, Access<T>) {
+    (cell.get(), std::marker::PhantomData)
+}
 
 // ANCHOR: state_flags
 /// The task is in a run queue, or was woken while running and will be re-queued.
