@@ -6,7 +6,7 @@
 //! Where it sits in the flow: at "poll", around one read.
 //!
 //! ```text
-//! [read_chunk: borrow a buffer, try the read] → WouldBlock → [buffer back to the pool] → Pending → waker parked → epoll event → wake → [borrow, read: a Chunk]
+//! [read_chunk: not readable, no buffer taken] → Pending → waker parked → epoll event → wake → [readable: borrow a buffer, read: a Chunk]
 //! ```
 //!
 //! Why a pool per thread and not a fresh `vec![0; n]` per read: zeroing 64 KiB costs a couple of
