@@ -14,7 +14,7 @@
 //!
 //! Invariants:
 //! - I1: the slot belongs to the thread: only code on that worker thread touches it, so a
-//!   `RefCell` suffices. A thread is a worker of at most one runtime at a time.
+//!   `Cell` suffices. A thread is a worker of at most one runtime at a time.
 //! - I2: a worker runs at most [`MAX_LIFO_RUNS`] slot tasks in a row; then the slot's task goes
 //!   to the back of the local queue, so two tasks waking each other cannot starve the queue.
 //! - I3: a task that woke *itself* never goes into the slot (`Scheduler::schedule_back`).
@@ -23,7 +23,7 @@
 //!
 //! Read next: `runtime/scheduler/solo.rs`.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 
 use crate::runtime::task::Runnable;
 
@@ -31,24 +31,28 @@ use crate::runtime::task::Runnable;
 pub(crate) const MAX_LIFO_RUNS: u32 = 3;
 
 thread_local! {
-    /// This worker thread's slot (I1).
-    static SLOT: RefCell<Option<Runnable>> = const { RefCell::new(None) };
+    /// This worker thread's slot (I1). A `Cell`, not a `RefCell`: the task only moves in and
+    /// out and is never borrowed, so there is no borrow flag to check on every wake.
+    static SLOT: Cell<Option<Runnable>> = const { Cell::new(None) };
 }
 
 /// Puts `task` in the slot and returns the task it displaces, if any.
 pub(crate) fn replace(task: Runnable) -> Option<Runnable> {
-    SLOT.with(|slot| slot.borrow_mut().replace(task))
+    SLOT.with(|slot| slot.replace(Some(task)))
 }
 
 /// `true` if the slot holds a task.
 pub(crate) fn is_occupied() -> bool {
-    SLOT.try_with(|slot| slot.borrow().is_some())
-        .unwrap_or(false)
+    SLOT.try_with(|slot| {
+        let task = slot.take();
+        let occupied = task.is_some();
+        slot.set(task);
+        occupied
+    })
+    .unwrap_or(false)
 }
 
 /// Takes the task in the slot, if any.
 pub(crate) fn take() -> Option<Runnable> {
-    SLOT.try_with(|slot| slot.borrow_mut().take())
-        .ok()
-        .flatten()
+    SLOT.try_with(Cell::take).ok().flatten()
 }

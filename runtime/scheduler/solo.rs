@@ -20,7 +20,7 @@
 //! - I1: only a runtime with exactly one worker uses this queue, and only on worker 0's thread
 //!   (the `block_on` thread): `Scheduler::push_local` and `pop_local` choose it when
 //!   `workers.len() == 1`, and both run on the worker itself (a push from any other thread goes
-//!   to the injector). So a `RefCell` suffices, as for the LIFO slot (lifo I1).
+//!   to the injector). So a `RefCell` suffices, with no atomics (lifo I1 alike).
 //! - I2: the queue is emptied into the injector when `block_on` returns or unwinds
 //!   (`worker::hand_back_worker_zero`), like the LIFO slot, so no task is stranded on a thread
 //!   that no longer runs the runtime.
