@@ -22,6 +22,7 @@
 //! Read next: `net/chunk.rs`.
 
 use std::fmt;
+use std::future::Future;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -207,9 +208,11 @@ impl<T: StreamSocket> ByteStream<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
-    pub async fn read_chunk(&self, size: usize) -> io::Result<Chunk> {
+    pub fn read_chunk(&self, size: usize) -> impl Future<Output = io::Result<Chunk>> + '_ {
         assert!(size > 0, "read_chunk needs room for at least one byte");
-        futures_lite::future::poll_fn(|cx| {
+        // A plain `fn` returning the `poll_fn` (an `async fn` would wrap it in a second state
+        // machine) saves ~25 instructions per call on the echo's hot path (callgrind).
+        futures_lite::future::poll_fn(move |cx| {
             // Readiness first, the buffer second: a connection whose data has not arrived
             // waits without borrowing one (a borrow and its return cost ~90 instructions).
             std::task::ready!(self.io.poll_read_ready(cx))?;
@@ -222,7 +225,6 @@ impl<T: StreamSocket> ByteStream<T> {
                 Poll::Pending => Poll::Pending,
             }
         })
-        .await
     }
 
     /// Writes some of `buf`; returns how many bytes were written.
@@ -274,13 +276,19 @@ impl<T: StreamSocket> ByteStream<T> {
     /// }).unwrap();
     /// ```
     pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                written => buf = &buf[written..],
+        // One `poll_fn` around the whole loop rather than a `self.write(buf).await` per pass:
+        // a single future, not one nested in another, costs ~15 fewer instructions per call
+        // on the echo's hot path (callgrind, docs/ chapter 12).
+        futures_lite::future::poll_fn(|cx| {
+            while !buf.is_empty() {
+                match std::task::ready!(self.poll_write_some(cx, buf))? {
+                    0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                    written => buf = &buf[written..],
+                }
             }
-        }
-        Ok(())
+            Poll::Ready(Ok(()))
+        })
+        .await
     }
 
     /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first.
