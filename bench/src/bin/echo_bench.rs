@@ -373,13 +373,18 @@ fn print_table(
     let fairness_head = if lecture {
         " connections served | fewest round trips on one | worst wait ms |"
     } else {
-        ""
+        // How often the load generator slept for want of replies (see `echo_load`).
+        " load waits per 100 round trips |"
     };
     println!("| server | round trips/s: median (min – max) | {first} | {second} | p50 µs | p99 µs | server CPU µs per round trip | errors |{}{fairness_head}", if shakespeare { " bulk MB/s |" } else { "" });
     println!(
         "|--------|------------------:|-----:|-----:|------:|------:|------:|------:|{}{}",
         if shakespeare { "------:|" } else { "" },
-        if lecture { "----:|----:|----:|" } else { "" }
+        if lecture {
+            "----:|----:|----:|"
+        } else {
+            "-----:|"
+        }
     );
     for contender in contenders {
         let runs = &results[contender];
@@ -433,6 +438,8 @@ fn print_table(
                 show(median("fewest"), 0),
                 show(median("worst_wait_us") / 1e3, 1)
             );
+        } else {
+            row += &format!(" {} |", show(median("waits_per_rt") * 100.0, 1));
         }
         println!("{row}");
     }
