@@ -21,7 +21,7 @@ PATH = [
     ("runtime/task/mod.rs", "after_pending"), ("runtime/task/mod.rs", "finish_pending"),
     ("runtime/scheduler/worker.rs", "park"), ("runtime/reactor/mod.rs", "wait"),
     ("runtime/reactor/mod.rs", "wait_for"), ("runtime/reactor/mod.rs", "dispatch"),
-    ("runtime/reactor/source.rs", "on_event"),
+    ("runtime/reactor/source.rs", "on_event"), ("runtime/reactor/source.rs", "take_all"),
     ("runtime/task/cell.rs", "wake"), ("runtime/task/mod.rs", "wake_up_observed"),
     ("runtime/task/mod.rs", "wake_up"), ("runtime/task/mod.rs", "transition"),
     ("runtime/scheduler/mod.rs", "schedule"), ("runtime/scheduler/mod.rs", "route"),
