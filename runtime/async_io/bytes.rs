@@ -1,5 +1,6 @@
 //! `Async<T>` for byte streams: a read or write that also charges the task's cooperative budget
-//! by the bytes moved, and traces them.
+//! by the bytes moved, and traces them; and `poll_read_ready`, for a reader that borrows its
+//! buffer only once there is something to read (`ByteStream::read_chunk`).
 //!
 //! Where it sits in the flow: the same retry loop as every `Async` operation (`async_io/mod.rs`),
 //! plus a charge on the way out:
@@ -21,6 +22,29 @@ use crate::runtime::hooks::Event;
 use crate::runtime::reactor::REPORTS_READ_CLOSED;
 
 impl<T: AsFd> Async<T> {
+    /// `Ready` once the fd is readable as far as the reactor knows; else parks the task's waker
+    /// and returns `Pending`. Unlike [`readable`](Self::readable) it trusts cached readiness (no
+    /// re-arm), so a read after it may still find nothing and wait. For a reader that prepares
+    /// something before each read and would rather not when the read would only wait:
+    /// `TcpStream::read_chunk` borrows its buffer after this says "ready".
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// use futures_lite::future::poll_fn;
+    /// sprout::run(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     b.write_all(b"?")?;
+    ///     poll_fn(|cx| a.poll_read_ready(cx)).await?;
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_known_ready(Direction::Read, cx)
+    }
+
     /// For byte-stream sockets: reads into `buf` with `op`, like
     /// [`poll_read_with`](Self::poll_read_with), and charges the task's cooperative budget for the
     /// bytes read (`coop.rs`), so a bulk transfer yields as often as small requests do. A read

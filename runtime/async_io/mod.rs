@@ -191,32 +191,9 @@ impl<T: AsFd> Async<T> {
         poll_fn(|cx| self.poll_known_ready(direction, cx)).await
     }
 
-    /// `Ready` once the fd is readable as far as the reactor knows; else parks the task's waker
-    /// and returns `Pending`. Unlike [`readable`](Self::readable) it trusts cached readiness (no
-    /// re-arm), so a read after it may still find nothing and wait. For a reader that prepares
-    /// something before each read and would rather not when the read would only wait:
-    /// `TcpStream::read_chunk` borrows its buffer after this says "ready".
-    ///
-    /// ```
-    /// use std::io::Write;
-    /// use std::os::unix::net::UnixStream;
-    /// use futures_lite::future::poll_fn;
-    /// sprout::run(async {
-    ///     let (a, mut b) = UnixStream::pair()?;
-    ///     a.set_nonblocking(true)?;
-    ///     let a = sprout::Async::new(a)?;
-    ///     b.write_all(b"?")?;
-    ///     poll_fn(|cx| a.poll_read_ready(cx)).await?;
-    ///     std::io::Result::Ok(())
-    /// }).unwrap();
-    /// ```
-    pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_known_ready(Direction::Read, cx)
-    }
-
     /// `Ready` once the fd is ready in `direction` as far as the reactor knows, else parks the
     /// task's waker (`pending_unless_closed`).
-    fn poll_known_ready(
+    pub(super) fn poll_known_ready(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
