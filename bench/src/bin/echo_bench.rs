@@ -373,7 +373,7 @@ fn print_table(
     let fairness_head = if lecture {
         " connections served | fewest round trips on one | worst wait ms |"
     } else {
-        // How often the load generator slept for want of replies (see `echo_load`).
+        // How often the load generator went back to `epoll_wait` (see `echo_load`).
         " load waits per 100 round trips |"
     };
     println!("| server | round trips/s: median (min – max) | {first} | {second} | p50 µs | p99 µs | server CPU µs per round trip | errors |{}{fairness_head}", if shakespeare { " bulk MB/s |" } else { "" });

@@ -277,8 +277,9 @@ fn pingpong(
         print!(" bulk_mbps={:.0}", bulk.echoed as f64 / elapsed / 1e6);
     }
     let measured: u64 = latencies.iter().map(|&l| u64::from(l)).sum();
-    // Waits per round trip: how often this generator ran out of replies and slept until the
-    // server's next send woke it — a wake-up the server's CPU pays for in the kernel.
+    // Waits per round trip: how often this generator went back to `epoll_wait` having handled
+    // every reply it had. Where it then sleeps, the server's next send wakes it, a wake-up the
+    // server's CPU pays for in the kernel.
     print!(
         " in_round_trips={:.2} waits={waits} empty_waits={empty_waits} waits_per_rt={:.4}",
         measured as f64 / 1e6 / elapsed,
