@@ -39,13 +39,15 @@ rtps=$(tr ' ' '\n' < "$load_out" | awk -F= '$1 == "rtps" {print $2}')
 rm -f "$load_out"
 # Samples per dso (kernel or not), then per symbol; ns per round trip = samples ÷ Hz ÷ round
 # trips in the 3 s.
-perf report -i "$data" --sort dso --stdio -F sample,dso 2>/dev/null | awk -v hz=$hz -v rt="$rtps" -v name="$name" '
+perf report -i "$data" --sort dso --stdio -F sample,dso 2>/dev/null |
+    awk -v hz=$hz -v rt="$rtps" -v name="$name" -v conns="$conns" '
     /^#/ || NF < 2 { next }
     { if ($2 ~ /kernel/) k += $1; else u += $1 }
-    END { printf "%s, %s connection(s), %s round trips/s: kernel %.0f ns, user %.0f ns per round trip\n", name, "'"$conns"'", rt, k / hz / (rt * 3) * 1e9, u / hz / (rt * 3) * 1e9 }'
+    END { printf "%s, %s connection(s), %s round trips/s: kernel %.0f ns, user %.0f ns per round trip\n", name, conns, rt, k / hz / (rt * 3) * 1e9, u / hz / (rt * 3) * 1e9 }'
 filter='\['
 [ "${ONLY:-}" = user ] && filter='\[\.\]'
 perf report -i "$data" --sort sym --stdio -F sample,sym 2>/dev/null | awk '!/^#/ && NF >= 3' |
     grep -- "$filter" |
-    sort -k1,1 -n -r | head -n "${TOP:-12}" | awk -v hz=$hz -v rt="$rtps" '
-    { $1 = sprintf("%6.1f ns", $1 / hz / (rt * 3) * 1e9); print "  " $0 }'
+    sort -k1,1 -n -r | awk -v hz=$hz -v rt="$rtps" -v top="${TOP:-12}" '
+    # awk reads to the end (no `head`), so `sort` never dies of SIGPIPE under pipefail.
+    NR <= top { $1 = sprintf("%6.1f ns", $1 / hz / (rt * 3) * 1e9); print "  " $0 }'
