@@ -198,15 +198,18 @@ impl Scheduler {
     }
 
     /// Pushes onto worker `worker`'s local queue and wakes a parked worker to come and steal
-    /// (I1 of park.rs). Called on that worker only: a runtime's only worker has nobody to share
-    /// with, and its queue is the plain one of `solo.rs`, on its thread (solo I1).
+    /// (I1 of park.rs), unless the push is one of a reactor batch's: the worker wakes one itself
+    /// once the batch is done (park I3). Called on that worker only: a runtime's only worker has
+    /// nobody to share with, and its queue is the plain one of `solo.rs`, on its thread (solo I1).
     pub(crate) fn push_local(&self, worker: usize, task: Runnable) {
         debug_assert_eq!(context::worker_index(self), Some(worker), "solo I1");
         if self.works_alone() {
             return solo::push(task);
         }
         self.workers[worker].local.push(task);
-        self.wake_one_idle();
+        if !park::is_in_batch() {
+            self.wake_one_idle();
+        }
     }
 
     /// Takes the task at the front of worker `worker`'s local queue; called on that worker
@@ -221,7 +224,7 @@ impl Scheduler {
 
     /// `true` if the runtime has one worker, whose local queue is then `solo.rs`'s.
     #[inline]
-    fn works_alone(&self) -> bool {
+    pub(crate) fn works_alone(&self) -> bool {
         self.workers.len() == 1
     }
 

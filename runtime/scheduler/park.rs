@@ -19,9 +19,18 @@
 //! - I2: `Parker::notified` is a token: `unpark` sets it, `park` consumes it. A token set before
 //!   the parker sleeps makes it return at once; the condvar is notified under its mutex, so a
 //!   parker between its check and its wait cannot miss it; the poller's notify is sticky.
+//! - I3: the wake-ups of one reactor batch wake at most one sleeper, after the batch. While a
+//!   worker wakes the batch's tasks ([`in_batch`]), its pushes leave the sleepers alone; then the
+//!   worker wakes one if it left tasks in its local queue to steal (`Worker::dispatch_as_batch`).
+//!   Waking at each push woke the helper at the batch's first displaced task, and the helper
+//!   often stole it, ran it and parked again before the batch ended, to be woken again by the
+//!   next one. With two workers under Shakespeare, one wake per batch took the echo server's
+//!   futex calls to 0.36× and its context switches to 0.56× (`scripts/wakeups-under-load.sh`,
+//!   docs chapter 12). I1 still holds: the tasks are pushed before the wake's fence.
 //!
 //! Read next: `runtime/scheduler/activity.rs`.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
@@ -91,6 +100,30 @@ impl Parker {
     }
 }
 
+thread_local! {
+    /// `true` while this worker wakes the tasks of one reactor batch (I3).
+    static IN_BATCH: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `wake_all`, the wake-ups of one reactor batch, as a batch: the pushes it makes wake no
+/// sleeper (I3), and the caller decides afterwards whether one is needed.
+pub(crate) fn in_batch<R>(wake_all: impl FnOnce() -> R) -> R {
+    /// Ends the batch even if a waker panics, so later pushes wake sleepers again.
+    struct EndBatch(bool);
+    impl Drop for EndBatch {
+        fn drop(&mut self) {
+            IN_BATCH.with(|flag| flag.set(self.0));
+        }
+    }
+    let _end = EndBatch(IN_BATCH.with(|flag| flag.replace(true)));
+    wake_all()
+}
+
+/// `true` if this thread is waking the tasks of a reactor batch (I3).
+pub(crate) fn is_in_batch() -> bool {
+    IN_BATCH.with(Cell::get)
+}
+
 /// The set of parked workers, so a pusher can find one to wake.
 pub(crate) struct Idle {
     /// How many workers are listed; read without the lock on every push (I1).
@@ -126,6 +159,12 @@ impl Idle {
             self.count.store(sleepers.len(), Ordering::SeqCst);
         }
         listed.is_some()
+    }
+
+    /// `true` if `worker` is listed as parked.
+    #[cfg(test)]
+    pub(crate) fn lists(&self, worker: usize) -> bool {
+        lock(&self.sleepers).contains(&worker)
     }
 
     /// Unlists and returns one parked worker, if any. Cheap when none is parked: one atomic load.

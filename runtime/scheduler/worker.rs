@@ -30,7 +30,7 @@ use std::sync::Arc;
 use crossbeam_queue::SegQueue;
 
 use super::lifo::{self, MAX_LIFO_RUNS};
-use super::{defer, Scheduler};
+use super::{defer, park, Scheduler};
 use crate::runtime::hooks::Event;
 use crate::runtime::task::{Runnable, TaskKind};
 
@@ -95,7 +95,7 @@ impl Worker {
         // Maintenance first: its reactor poll may put a woken task in the LIFO slot, which must
         // be looked at *after* it (I3 below).
         if self.turn % MAINTENANCE_INTERVAL == 0 {
-            shared.reactor.poll_without_blocking();
+            self.dispatch_as_batch(|| shared.reactor.poll_without_blocking());
             self.requeue_deferred(); // I2 of defer.rs
             if let Some(task) = pop_unless_empty(&shared.injector) {
                 return Some(task);
@@ -129,9 +129,23 @@ impl Worker {
         if defer::is_empty() {
             return None;
         }
-        self.shared.reactor.poll_without_blocking();
+        self.dispatch_as_batch(|| self.shared.reactor.poll_without_blocking());
         self.requeue_deferred();
         lifo::take().or_else(|| self.shared.pop_local(self.index))
+    }
+
+    /// Runs `dispatch`, a reactor dispatch whose wake-ups fill our LIFO slot and local queue, as
+    /// one batch (I3 of park.rs): its pushes wake nobody, and afterwards one parked worker is
+    /// woken if the local queue holds tasks for it to steal.
+    fn dispatch_as_batch(&self, dispatch: impl FnOnce()) {
+        let shared = &*self.shared;
+        if shared.works_alone() {
+            return dispatch(); // Nobody to wake (solo I1).
+        }
+        park::in_batch(dispatch);
+        if !shared.workers[self.index].local.is_empty() {
+            shared.wake_one_idle();
+        }
     }
 
     /// Moves the deferred tasks to the back of the local queue.
@@ -185,8 +199,10 @@ impl Worker {
                 // *another* parked worker to help, not this one.
                 shared.idle.withdraw(self.index);
                 // Each wake-up goes into our LIFO slot; the task it displaces goes to our local
-                // queue, and `push_local` then wakes one more parked worker to share the load.
-                shared.reactor.dispatch(&mut driver);
+                // queue, and after the batch one more parked worker is woken to share the load.
+                self.dispatch_as_batch(|| {
+                    shared.reactor.dispatch(&mut driver);
+                });
             }
             None => {
                 shared.report(|| Event::WorkerParks);
@@ -229,5 +245,81 @@ pub(crate) fn hand_back_worker_zero(shared: &Scheduler) {
     }
     while let Some(task) = shared.pop_local(0) {
         shared.injector.push(task);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::Location;
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::runtime::reactor::Reactor;
+    use crate::runtime::scheduler::blocking::BlockingPool;
+    use crate::runtime::scheduler::{context, spawn};
+    use crate::runtime::task::{TaskCell, TaskKind};
+
+    /// A two-worker scheduler with no threads: this test's thread plays worker 0.
+    fn two_workers() -> Arc<Scheduler> {
+        let reactor = Reactor::new(None).expect("a reactor");
+        let pool = BlockingPool::new(1, Duration::from_secs(1));
+        Arc::new(Scheduler::new(2, reactor, pool, Instant::now()))
+    }
+
+    /// A task of `shared` that nothing has run yet.
+    fn task(shared: &Arc<Scheduler>) -> Runnable {
+        spawn::new_task(
+            shared,
+            None,
+            Location::caller(),
+            TaskKind::Async,
+            None,
+            |header| TaskCell::new(header, shared.clone(), async {}),
+        )
+    }
+
+    /// Shuts down what worker 0's LIFO slot and local queue hold; returns how many tasks.
+    fn empty_worker_zero(shared: &Scheduler) -> usize {
+        let held: Vec<Runnable> = lifo::take()
+            .into_iter()
+            .chain(std::iter::from_fn(|| shared.workers[0].local.pop()))
+            .collect();
+        held.iter().for_each(|task| task.shut_down());
+        held.len()
+    }
+
+    #[test]
+    fn a_reactor_batch_wakes_one_parked_worker_after_its_last_wake_up() {
+        let shared = two_workers();
+        let _worker_zero = context::enter(shared.clone(), Some(0));
+        let worker = Worker::new(shared.clone(), 0);
+        shared.idle.announce(1); // Worker 1 sleeps.
+        let tasks: Vec<Runnable> = (0..3).map(|_| task(&shared)).collect();
+        worker.dispatch_as_batch(|| {
+            for task in tasks {
+                shared.schedule(task); // Each displaces the one before from the LIFO slot.
+            }
+            let asleep = shared.idle.lists(1);
+            assert!(asleep, "a push during the batch woke worker 1 (park I3)");
+        });
+        let asleep = shared.idle.lists(1);
+        assert!(
+            !asleep,
+            "the batch left two tasks to steal, yet worker 1 sleeps"
+        );
+        assert_eq!(empty_worker_zero(&shared), 3, "every task is queued");
+
+        // One wake-up fills only the LIFO slot: nothing to steal, nobody woken.
+        shared.idle.announce(1);
+        let lone = task(&shared);
+        worker.dispatch_as_batch(|| shared.schedule(lone));
+        assert!(
+            shared.idle.lists(1),
+            "one task for the LIFO slot woke worker 1"
+        );
+        assert_eq!(empty_worker_zero(&shared), 1);
+
+        shared.begin_shutdown();
+        shared.finish_shutdown();
     }
 }
