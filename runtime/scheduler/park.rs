@@ -27,6 +27,11 @@
 //!   next one. With two workers under Shakespeare, one wake per batch took the echo server's
 //!   futex calls to 0.36× and its context switches to 0.56× (`scripts/wakeups-under-load.sh`,
 //!   docs chapter 12). I1 still holds: the tasks are pushed before the wake's fence.
+//! - I4: work spreads one wake at a time. A worker that steals and leaves tasks in its own
+//!   queue beyond the one it runs wakes one more sleeper (`Worker::steal`), so a batch too big
+//!   for two workers reaches a third, a fourth, and so on, each woken by a worker that has
+//!   work to share. Before I3, a batch of many displaced tasks woke a sleeper per push, and
+//!   without this chain it would have woken only one helper however many workers slept.
 //!
 //! Read next: `runtime/scheduler/activity.rs`.
 

@@ -176,6 +176,10 @@ impl Worker {
                     None => break,
                 }
             }
+            // Park I4: what we took beyond this first task is work for one more sleeper.
+            if !own.is_empty() {
+                self.shared.wake_one_idle();
+            }
             return Some(first);
         }
         None
@@ -259,13 +263,6 @@ mod tests {
     use crate::runtime::scheduler::{context, spawn};
     use crate::runtime::task::{TaskCell, TaskKind};
 
-    /// A two-worker scheduler with no threads: this test's thread plays worker 0.
-    fn two_workers() -> Arc<Scheduler> {
-        let reactor = Reactor::new(None).expect("a reactor");
-        let pool = BlockingPool::new(1, Duration::from_secs(1));
-        Arc::new(Scheduler::new(2, reactor, pool, Instant::now()))
-    }
-
     /// A task of `shared` that nothing has run yet.
     fn task(shared: &Arc<Scheduler>) -> Runnable {
         spawn::new_task(
@@ -276,6 +273,13 @@ mod tests {
             None,
             |header| TaskCell::new(header, shared.clone(), async {}),
         )
+    }
+
+    /// A scheduler of `workers` workers with no threads: this test's thread plays them.
+    fn scheduler_of(workers: usize) -> Arc<Scheduler> {
+        let reactor = Reactor::new(None).expect("a reactor");
+        let pool = BlockingPool::new(1, Duration::from_secs(1));
+        Arc::new(Scheduler::new(workers, reactor, pool, Instant::now()))
     }
 
     /// Shuts down what worker 0's LIFO slot and local queue hold; returns how many tasks.
@@ -290,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_reactor_batch_wakes_one_parked_worker_after_its_last_wake_up() {
-        let shared = two_workers();
+        let shared = scheduler_of(2);
         let _worker_zero = context::enter(shared.clone(), Some(0));
         let worker = Worker::new(shared.clone(), 0);
         shared.idle.announce(1); // Worker 1 sleeps.
@@ -318,6 +322,47 @@ mod tests {
             "one task for the LIFO slot woke worker 1"
         );
         assert_eq!(empty_worker_zero(&shared), 1);
+
+        shared.begin_shutdown();
+        shared.finish_shutdown();
+    }
+
+    #[test]
+    fn a_thief_that_leaves_work_in_its_queue_wakes_the_next_sleeper() {
+        let shared = scheduler_of(3);
+        // Worker 0's queue holds what a reactor batch displaced; workers 1 and 2 sleep.
+        for _ in 0..5 {
+            shared.workers[0].local.push(task(&shared));
+        }
+        shared.idle.announce(2);
+        let thief = Worker::new(shared.clone(), 1);
+        let stolen = thief.steal().expect("worker 0's queue has tasks to steal");
+        stolen.shut_down();
+        let taken = shared.workers[1].local.len();
+        assert_eq!(
+            taken, 2,
+            "the thief takes half of what is left after its first"
+        );
+        let asleep = shared.idle.lists(2);
+        assert!(
+            !asleep,
+            "the thief left {taken} tasks to steal, yet worker 2 sleeps (park I4)"
+        );
+
+        // A thief that takes the victim's last task leaves nothing to share: nobody is woken.
+        let emptied = [&shared.workers[0].local, &shared.workers[1].local];
+        emptied.iter().for_each(|queue| {
+            while let Some(task) = queue.pop() {
+                task.shut_down();
+            }
+        });
+        shared.workers[0].local.push(task(&shared));
+        shared.idle.announce(2);
+        thief.steal().expect("one task to steal").shut_down();
+        assert!(
+            shared.idle.lists(2),
+            "a thief with nothing left over woke worker 2"
+        );
 
         shared.begin_shutdown();
         shared.finish_shutdown();
