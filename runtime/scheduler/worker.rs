@@ -10,7 +10,9 @@
 //! or steal from another worker), run it, repeat. Every [`MAINTENANCE_INTERVAL`] turns the worker also looks at the
 //! injector first and polls the reactor without blocking, so neither injected tasks nor I/O
 //! events nor timers wait behind a busy local queue. With nothing to run, the worker parks
-//! (`park.rs`): in the reactor if nobody else waits there, else on its condvar.
+//! (`park.rs`): in the reactor if nobody else waits there, else on its condvar. Whom it wakes:
+//! the tasks of one reactor batch wake at most one parked worker, after the batch (park I3),
+//! and a worker that steals more than the task it runs wakes the next (park I4).
 //!
 //! Invariants:
 //! - I1: between two reactor polls a worker runs at most `MAINTENANCE_INTERVAL` tasks, so with
