@@ -62,7 +62,7 @@ impl fmt::Display for TaskId {
     }
 }
 
-/// Which kind of task a [`TaskDump`] describes.
+/// Which kind of task a [`TaskDump`](crate::runtime::TaskDump) describes.
 ///
 /// ```
 /// sprout::run(async {

@@ -1,4 +1,4 @@
-//! Timers for tasks: [`sleep`], [`sleep_until`], [`timeout`], [`interval`].
+//! Timers for tasks: [`sleep()`], [`sleep_until()`], [`timeout()`], [`interval()`].
 //!
 //! Where it sits in the flow:
 //!

@@ -95,7 +95,7 @@ impl<T> Receiver<T> {
         self.len() == 0
     }
 
-    /// The channel's bound, as [`Sender::capacity`].
+    /// The channel's bound, as [`Sender::capacity`](super::Sender::capacity).
     ///
     /// ```
     /// assert_eq!(sprout::sync::channel::<u8>(2).1.capacity(), Some(2));
@@ -104,7 +104,7 @@ impl<T> Receiver<T> {
         self.chan.capacity()
     }
 
-    /// `true` if the channel is bounded and full, as [`Sender::is_full`].
+    /// `true` if the channel is bounded and full, as [`Sender::is_full`](super::Sender::is_full).
     ///
     /// ```
     /// let (_tx, rx) = sprout::sync::channel::<u8>(1);
@@ -114,7 +114,7 @@ impl<T> Receiver<T> {
         self.chan.is_full()
     }
 
-    /// How many `Sender`s are alive, as [`Sender::sender_count`].
+    /// How many `Sender`s are alive, as [`Sender::sender_count`](super::Sender::sender_count).
     ///
     /// ```
     /// let (tx, rx) = sprout::sync::unbounded::<u8>();
@@ -125,7 +125,7 @@ impl<T> Receiver<T> {
         lock(&self.chan.state).senders
     }
 
-    /// How many `Receiver`s are alive, as [`Sender::receiver_count`].
+    /// How many `Receiver`s are alive, as [`Sender::receiver_count`](super::Sender::receiver_count).
     ///
     /// ```
     /// let (_tx, rx) = sprout::sync::unbounded::<u8>();
