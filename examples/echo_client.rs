@@ -9,8 +9,10 @@
 //! cargo run --example echo_client -- --shakespeare --conns 20 --secs 5
 //! ```
 //!
-//! Every mode checks the bytes that come back. `--addr` picks the server (default
-//! 127.0.0.1:10000). The client itself runs on sprout: `SPROUT_WORKERS` sets its threads.
+//! Every mode checks the bytes that come back, and every connection ends cleanly: the client
+//! half-closes it and reads until the server closes too, so the server sees a normal end.
+//! `--addr` picks the server (default 127.0.0.1:10000). The client itself runs on sprout:
+//! `SPROUT_WORKERS` sets its threads.
 
 #[path = "common/options.rs"]
 mod options;
@@ -183,11 +185,43 @@ struct Talk {
     unanswered: Option<Duration>,
 }
 
-/// Round trips on one connection until `until`. A reply still missing at `until` ends it: a
-/// server that serves one client at a time must not hang the client. `since` is when the
-/// connection was asked for: one that gets no turn before `until` waited from then.
+/// Round trips on one connection until `until`, then a clean end ([`finish`]).
 async fn ping_pong(
     stream: TcpStream,
+    size: usize,
+    since: Instant,
+    until: Instant,
+) -> std::io::Result<Talk> {
+    let talk = round_trips(&stream, size, since, until).await?;
+    finish(&stream, until + GRACE).await;
+    Ok(talk)
+}
+
+/// How long after the run a connection may take to end cleanly ([`finish`]), and the bulk
+/// stream's reader to collect the echo's tail.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// Ends a connection as a client should: half-closes it, then reads and discards what the
+/// server still sends until the server closes too, giving up at `deadline`. A socket dropped
+/// with data unread makes the kernel reset the connection, and a run cut off by its clock
+/// nearly always leaves an echo in flight: the server then reported each such connection as
+/// failed (`tests/examples_smoke.rs` checks it does not). The deadline keeps a server that
+/// never answers from hanging the client.
+async fn finish(stream: &TcpStream, deadline: Instant) {
+    if stream.shutdown(std::net::Shutdown::Write).is_err() {
+        return; // Already reset or closed: nothing left to end cleanly.
+    }
+    let mut sink = [0u8; 4096];
+    let drain = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
+    let left = deadline.saturating_duration_since(Instant::now());
+    let _ = sprout::timeout(left, drain).await;
+}
+
+/// The round trips of [`ping_pong`]. A reply still missing at `until` ends them: a server that
+/// serves one client at a time must not hang the client. `since` is when the connection was
+/// asked for: one that gets no turn before `until` waited from then.
+async fn round_trips(
+    stream: &TcpStream,
     size: usize,
     since: Instant,
     until: Instant,
@@ -243,7 +277,7 @@ async fn shakespeare(addr: SocketAddr, small: usize, secs: f64) -> std::io::Resu
     let pattern: Vec<u8> = (0..64 * 1024 + 251).map(|i| (i % 251) as u8).collect();
     let chunk = pattern[..64 * 1024].to_vec();
     // Both directions of the bulk stream are bounded too: a server that never reads it must
-    // not hang the client. The reader gets a second after `until` for the echo's tail.
+    // not hang the client. The reader gets `GRACE` after `until` for the echo's tail.
     let writer = sprout::spawn(async move {
         while Instant::now() < until {
             let left = until.saturating_duration_since(Instant::now());
@@ -256,7 +290,7 @@ async fn shakespeare(addr: SocketAddr, small: usize, secs: f64) -> std::io::Resu
     let reader = sprout::spawn(async move {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut total = 0usize;
-        let give_up = until + Duration::from_secs(1);
+        let give_up = until + GRACE;
         loop {
             let left = give_up.saturating_duration_since(Instant::now());
             let Ok(read) = sprout::timeout(left, bulk_reader.read(&mut buffer)).await else {
