@@ -53,6 +53,16 @@ impl Server {
         }
     }
 
+    /// Sends the server signal `name` (`INT`, `TERM`) with `kill`.
+    fn signal(&self, name: &str) {
+        // A positive pid only: `kill` misreads a negative one as options.
+        let status = Command::new("kill")
+            .args(["-s", name, &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -s {name} failed");
+    }
+
     /// Runs `echo_client` against this server with `args`; returns its stdout.
     fn client(&self, args: &[&str]) -> String {
         let output = Command::new(example_binary("echo_client"))
@@ -158,11 +168,7 @@ fn a_client_run_ends_without_a_failed_connection_on_the_server() {
         server.client(&["--conns", "50", "--size", "64", "--secs", "0.5"]);
         server.client(&["--conns", "8", "--size", "65536", "--secs", "0.5"]);
         server.client(&["--shakespeare", "--conns", "20", "--secs", "0.5"]);
-        let status = Command::new("kill")
-            .args(["-s", "INT", &server.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
+        server.signal("INT");
         server.child.wait().expect("wait for the server");
         let mut stderr = String::new();
         let mut pipe = server.child.stderr.take().expect("piped stderr");
@@ -191,12 +197,7 @@ fn echo_stops_cleanly_on_sigint_and_sigterm() {
                 server.client(&["before the signal"]).trim(),
                 "before the signal"
             );
-            // A positive pid only: `kill` misreads a negative one as options.
-            let status = Command::new("kill")
-                .args(["-s", signal, &server.child.id().to_string()])
-                .status()
-                .expect("run kill");
-            assert!(status.success());
+            server.signal(signal);
             let exit = server.child.wait().expect("wait for the server");
             let mut rest = String::new();
             std::io::Read::read_to_string(&mut server._stdout, &mut rest).unwrap();
