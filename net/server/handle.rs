@@ -40,7 +40,8 @@ impl<E: Display + Send + 'static> HandlerResult for Result<(), E> {
     }
 }
 
-/// Stops a [`StreamServer`](super::StreamServer) from anywhere (another task, another thread). Cloneable.
+/// Stops a [`StreamServer`](super::StreamServer) from anywhere (another task, another thread).
+/// Cloneable.
 ///
 /// ```
 /// use sprout::net::StopHandle;

@@ -125,7 +125,8 @@ impl<T> Receiver<T> {
         lock(&self.chan.state).senders
     }
 
-    /// How many `Receiver`s are alive, as [`Sender::receiver_count`](super::Sender::receiver_count).
+    /// How many `Receiver`s are alive, as
+    /// [`Sender::receiver_count`](super::Sender::receiver_count).
     ///
     /// ```
     /// let (_tx, rx) = sprout::sync::unbounded::<u8>();
