@@ -114,3 +114,41 @@ fn pool_shrinks_when_idle() {
         });
     });
 }
+
+/// With one idle pool thread, a quick job submitted right after a slow one does not wait for
+/// the slow one: the second submit must see that the idle thread is already promised to the
+/// first job, and start a thread of its own.
+#[test]
+fn a_quick_job_does_not_wait_behind_a_slow_one() {
+    within(
+        Duration::from_secs(30),
+        "quick job behind a slow one",
+        || {
+            let rt = sprout::Runtime::builder()
+                .workers(1)
+                .max_blocking_threads(4)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                sprout::spawn_blocking(|| ()).await.unwrap();
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while sprout::stats().blocking_idle != 1 {
+                    assert!(Instant::now() < deadline, "the pool thread never went idle");
+                    sprout::yield_now().await;
+                }
+                let (release, released) = std::sync::mpsc::channel::<()>();
+                let slow = sprout::spawn_blocking(move || {
+                    released.recv_timeout(Duration::from_secs(20)).is_ok()
+                });
+                let quick = sprout::spawn_blocking(|| 42);
+                let answer = sprout::timeout(Duration::from_secs(5), quick).await;
+                let _ = release.send(());
+                assert!(
+                    matches!(answer, Ok(Ok(42))),
+                    "the quick job did not finish while the slow one ran: {answer:?}"
+                );
+                assert!(slow.await.unwrap(), "the slow job was released");
+            });
+        },
+    );
+}

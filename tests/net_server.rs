@@ -347,3 +347,95 @@ fn echo_helper_round_trip() {
         });
     });
 }
+
+/// Dropping the runtime while a `StreamServer` accepts returns within the shutdown timeout: the
+/// issue's reproduction (two workers, three threads connecting in a loop, the drop while it accepts),
+/// 25 times. The accept loop used to spawn each handler under its list's lock; after shutdown
+/// began the new task was dropped inside the spawn, and its guard locked the list again.
+#[test]
+fn dropping_the_runtime_while_a_server_accepts_returns() {
+    within(Duration::from_secs(120), "drop while accepting", || {
+        for round in 0..25 {
+            let rt = sprout::Runtime::builder()
+                .workers(2)
+                .shutdown_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap();
+            let accepted = Arc::new(AtomicUsize::new(0));
+            let addr = rt.block_on(async {
+                let accepted = accepted.clone();
+                let server = StreamServer::bind("127.0.0.1:0", move |s: TcpStream, _| {
+                    accepted.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        let mut buf = [0u8; 16];
+                        let _ = s.read(&mut buf).await;
+                    }
+                })
+                .await
+                .unwrap()
+                .handle_signals(false);
+                let addr = server.local_addr().unwrap();
+                sprout::spawn(server.serve_forever()).detach();
+                addr
+            });
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let clients: Vec<_> = (0..3)
+                .map(|_| {
+                    let stop = stop.clone();
+                    std::thread::spawn(move || {
+                        let mut made = 0;
+                        while !stop.load(Ordering::SeqCst) && made < 5_000 {
+                            let _ = std::net::TcpStream::connect(addr);
+                            made += 1;
+                        }
+                    })
+                })
+                .collect();
+            // Drop while the server is busy accepting on its own worker (block_on has returned).
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while accepted.load(Ordering::SeqCst) < 20 {
+                assert!(
+                    Instant::now() < deadline,
+                    "round {round}: the server accepted nothing"
+                );
+                std::thread::yield_now();
+            }
+            let started = Instant::now();
+            drop(rt);
+            let took = started.elapsed();
+            stop.store(true, Ordering::SeqCst);
+            for client in clients {
+                client.join().unwrap();
+            }
+            assert!(
+                took < Duration::from_secs(4),
+                "round {round}: dropping the runtime took {took:?}, past its 2 s shutdown timeout"
+            );
+        }
+    });
+}
+
+/// A server that never accepted a connection stops at once, not after its grace period
+/// (`serve_forever`'s promise; Ctrl-C on an idle echo server used to take the whole 5 s).
+#[test]
+fn stopping_a_server_that_never_accepted_returns_at_once() {
+    within(Duration::from_secs(30), "stop an idle server", || {
+        runtime(1).block_on(async {
+            let server = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _| async {})
+                .await
+                .unwrap()
+                .handle_signals(false)
+                .grace_period(Duration::from_secs(20));
+            let stop = server.stop_handle();
+            let serving = sprout::spawn(server.serve_forever());
+            sprout::yield_now().await;
+            stop.stop();
+            let stopped = sprout::timeout(Duration::from_secs(10), serving).await;
+            assert!(
+                matches!(stopped, Ok(Ok(Ok(())))),
+                "serve_forever did not return at once after stop() with no connection ever \
+                 accepted (it waited for its 20 s grace period): {stopped:?}"
+            );
+        });
+    });
+}

@@ -196,3 +196,66 @@ fn a_peer_reset_in_the_middle_of_a_large_write() {
         });
     }
 }
+
+thread_local! {
+    /// `true` while a [`WakesOtherOnDrop`] destructor runs on this thread.
+    static IN_A_DESTRUCTOR: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wakes the other task (sets its event) from its destructor, and records whether it was
+/// itself dropped inside the other's destructor: inside the wake-up that destructor made.
+struct WakesOtherOnDrop {
+    other: Arc<Event>,
+    nested: Arc<AtomicUsize>,
+}
+
+impl Drop for WakesOtherOnDrop {
+    fn drop(&mut self) {
+        if IN_A_DESTRUCTOR.with(|flag| flag.get()) {
+            self.nested.fetch_add(1, Ordering::SeqCst);
+            return;
+        }
+        IN_A_DESTRUCTOR.with(|flag| flag.set(true));
+        self.other.set();
+        IN_A_DESTRUCTOR.with(|flag| flag.set(false));
+    }
+}
+
+/// A wake-up made after shutdown began never drops the woken task's future inside the waker's
+/// call (scheduler I1). The waker's caller may hold a lock — a server's list of connections, a
+/// channel's state — that the woken future's destructors take, and then the thread deadlocks on
+/// itself. Two tasks here wake each other from their destructors; whichever the shutdown drops
+/// first wakes the other, which must be dropped later, by the drain, not nested inside.
+#[test]
+fn a_wake_during_shutdown_never_drops_the_woken_future_inside_the_waker() {
+    within(Duration::from_secs(30), "wake inside a destructor", || {
+        for workers in [1, 2] {
+            let nested = Arc::new(AtomicUsize::new(0));
+            let rt = runtime(workers);
+            rt.block_on(async {
+                let (event_a, event_b) = (Arc::new(Event::new()), Arc::new(Event::new()));
+                for (mine, other) in [(&event_a, &event_b), (&event_b, &event_a)] {
+                    let guard = WakesOtherOnDrop {
+                        other: other.clone(),
+                        nested: nested.clone(),
+                    };
+                    let mine = mine.clone();
+                    sprout::spawn(async move {
+                        let _guard = guard;
+                        mine.wait().await;
+                        std::future::pending::<()>().await;
+                    })
+                    .detach();
+                }
+                sprout::yield_now().await; // Both are parked on their events now.
+            });
+            drop(rt);
+            assert_eq!(
+                nested.load(Ordering::SeqCst),
+                0,
+                "with {workers} worker(s), a future was dropped inside the wake-up of another \
+                 task's destructor (scheduler I1)"
+            );
+        }
+    });
+}

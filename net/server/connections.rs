@@ -8,9 +8,20 @@
 //! accept() → [Connections::spawn: handler task + guard] → … handler ends → [guard: out of running, permit released]
 //! ```
 //!
+//! Invariants:
+//! - I1: a handler task is listed in `running` from before it is spawned until its future is
+//!   gone (its guard's drop), so `drain` waits for every handler, finished or cancelled.
+//! - I2: nothing is spawned, cancelled or dropped while `running` is locked: each of those may
+//!   run a handler's destructors on the spot (a spawn or cancel once the runtime has shut
+//!   down), and the guard among them locks `running`.
+//! - I3: `until_empty` looks at `running` before it waits, so a server that never accepted a
+//!   connection stops at once; it clears `emptied` under the lock, before the guard that will
+//!   empty the list can set it, so no wake-up is lost and a stale one only costs a re-check.
+//!
 //! Read next: `examples/echo.rs` (the headline user).
 
 use std::any::Any;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -40,10 +51,21 @@ fn panic_text(payload: &(dyn Any + Send)) -> &str {
 /// The handler tasks that are running (I1).
 #[derive(Default)]
 pub(super) struct Connections {
-    /// Handles of the running handler tasks, by slot.
-    running: Mutex<Vec<Option<JoinHandle<()>>>>,
-    /// Set whenever `running` becomes empty.
-    idle: Event,
+    /// The running handler tasks by key, each with its handle once `spawn` has stored it.
+    running: Mutex<Running>,
+    /// Set when `running` becomes empty; `until_empty` clears it, under the lock, before it
+    /// waits (I3).
+    emptied: Event,
+}
+
+/// What the lock of [`Connections`] guards.
+#[derive(Default)]
+struct Running {
+    /// One entry per handler task whose future is alive: its handle, or `None` until `spawn`
+    /// stores it (and again after `drain` took it to cancel the task).
+    tasks: HashMap<u64, Option<JoinHandle<()>>>,
+    /// The key the next handler gets.
+    next_key: u64,
 }
 
 impl Connections {
@@ -59,20 +81,23 @@ impl Connections {
         F: Future<Output = R> + Send + 'static,
         R: HandlerResult,
     {
-        let mut running = lock(&self.running);
-        let slot = running
-            .iter()
-            .position(Option::is_none)
-            .unwrap_or(running.len());
+        // Listed before it exists (I1), so `drain` never finds the list empty while it runs.
+        let key = {
+            let mut running = lock(&self.running);
+            let key = running.next_key;
+            running.next_key += 1;
+            running.tasks.insert(key, None);
+            key
+        };
         let guard = ConnectionGuard {
             connections: self.clone(),
-            slot,
+            key,
             _permit: permit,
         };
         let handler = handler.clone();
-        self.idle.clear();
-        // Spawned under the lock: the task cannot remove its entry before we insert it (I1).
-        // Named after the peer, so the trace, the dump and the watchdog say whose connection.
+        // Spawned with no lock held (I2): the task may end, and its guard lock the list, before
+        // `spawn` returns. Named after the peer, so the trace, the dump and the watchdog say
+        // whose connection.
         let task = crate::TaskBuilder::new()
             .name(peer.to_string())
             .spawn(async move {
@@ -89,40 +114,61 @@ impl Connections {
                     ),
                 }
             });
-        if slot == running.len() {
-            running.push(Some(task));
-        } else {
-            running[slot] = Some(task);
+        let mut running = lock(&self.running);
+        match running.tasks.get_mut(&key) {
+            Some(slot) => *slot = Some(task),
+            // The task has ended already: its handle only detaches it, outside the lock (I2).
+            None => {
+                drop(running);
+                drop(task);
+            }
         }
     }
 
     /// After the listener closed: waits up to `grace` for the handlers, cancels the rest, and
     /// returns once none is left.
     pub(super) async fn drain(&self, grace: Duration) {
-        if crate::timeout(grace, self.idle.wait()).await.is_ok() && self.is_empty() {
+        if crate::timeout(grace, self.until_empty()).await.is_ok() {
             return;
         }
-        for task in lock(&self.running).iter().flatten() {
+        // Taken out of the list and cancelled outside its lock (I2); their entries stay until
+        // each task's guard removes them.
+        let handles: Vec<JoinHandle<()>> = lock(&self.running)
+            .tasks
+            .values_mut()
+            .filter_map(Option::take)
+            .collect();
+        for task in &handles {
             task.cancel();
         }
-        while !self.is_empty() {
-            self.idle.wait().await;
-        }
+        drop(handles);
+        self.until_empty().await;
     }
 
-    /// `true` when no handler is running.
-    pub(super) fn is_empty(&self) -> bool {
-        lock(&self.running).iter().all(Option::is_none)
+    /// Returns once no handler is running; at once if none is (I3).
+    async fn until_empty(&self) {
+        loop {
+            {
+                let running = lock(&self.running);
+                if running.tasks.is_empty() {
+                    return;
+                }
+                // Under the lock: the guard that empties the list later sets the event after
+                // its removal, so that `set` comes after this `clear` (I3).
+                self.emptied.clear();
+            }
+            self.emptied.wait().await;
+        }
     }
 }
 
 /// Lives inside a handler task; its drop (completion or cancellation) unlists the task (I1)
-/// and returns its permit (I2).
+/// and returns its permit.
 struct ConnectionGuard {
     /// Where the task is listed.
     connections: Arc<Connections>,
-    /// The task's slot in `running`.
-    slot: usize,
+    /// The task's key in `running`.
+    key: u64,
     /// The connection's permit, if the server is limited.
     _permit: Option<OwnedSemaphorePermit>,
 }
@@ -131,12 +177,86 @@ impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         let mut running = lock(&self.connections.running);
         // The handle of our own task: dropping it detaches a task that is finishing anyway.
-        let own_handle = running[self.slot].take();
-        let now_idle = running.iter().all(Option::is_none);
+        let own_handle = running.tasks.remove(&self.key).flatten();
+        let now_empty = running.tasks.is_empty();
         drop(running);
-        drop(own_handle);
-        if now_idle {
-            self.connections.idle.set();
+        drop(own_handle); // Outside the lock (I2).
+        if now_empty {
+            self.connections.emptied.set();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Spawns a connection's handler from its destructor, which the runtime's shutdown runs
+    /// after its last drain: the handler task is then cancelled inside `spawn` itself (registry
+    /// I3), and its guard unlists it before `spawn` returns.
+    struct SpawnsOnDrop {
+        connections: Arc<Connections>,
+        stream: Option<std::net::TcpStream>,
+        spawned: Arc<AtomicBool>,
+    }
+
+    impl Drop for SpawnsOnDrop {
+        fn drop(&mut self) {
+            let std_stream = self.stream.take().expect("the stream is spawned once");
+            let peer = std_stream.peer_addr().expect("a connected stream");
+            let stream = TcpStream::from_std(std_stream).expect("register the stream");
+            let handler = Arc::new(|_stream: TcpStream, _peer: SocketAddr| async {});
+            self.connections.spawn(&handler, stream, peer, None);
+            self.spawned.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A handler whose task ends inside `Connections::spawn` (I2): `spawn` must not hold the
+    /// list's lock then, or the guard deadlocks the thread on itself; and the list is empty
+    /// afterwards (I1).
+    #[test]
+    fn a_handler_cancelled_inside_spawn_does_not_deadlock_and_is_unlisted() {
+        let (done, finished) = std::sync::mpsc::channel();
+        let connections = Arc::new(Connections::default());
+        let spawned = Arc::new(AtomicBool::new(false));
+        let (inner_connections, inner_spawned) = (connections.clone(), spawned.clone());
+        std::thread::spawn(move || {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            let client = std::net::TcpStream::connect(listener.local_addr().expect("addr"))
+                .expect("connect");
+            let runtime = crate::Runtime::builder()
+                .workers(1)
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let on_drop = SpawnsOnDrop {
+                    connections: inner_connections,
+                    stream: Some(client),
+                    spawned: inner_spawned,
+                };
+                crate::spawn(async move {
+                    let _on_drop = on_drop;
+                    std::future::pending::<()>().await;
+                })
+                .detach();
+                crate::yield_now().await;
+            });
+            drop(runtime);
+            let _ = done.send(());
+        });
+        assert!(
+            finished.recv_timeout(Duration::from_secs(10)).is_ok(),
+            "dropping the runtime hung: a handler cancelled inside Connections::spawn locked \
+             the list that spawn held (I2)"
+        );
+        assert!(
+            spawned.load(Ordering::SeqCst),
+            "the destructor spawned its handler"
+        );
+        assert!(
+            lock(&connections.running).tasks.is_empty(),
+            "the cancelled handler is still listed (I1)"
+        );
     }
 }

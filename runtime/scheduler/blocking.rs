@@ -12,8 +12,11 @@
 //! work grows the pool and quiet time shrinks it back to zero.
 //!
 //! Invariants:
-//! - I1: `idle` counts the threads waiting on `job_ready`; a job is pushed before a thread is
-//!   notified, under the same lock, so an idle thread never sleeps past a queued job.
+//! - I1: `idle` counts the threads waiting on `job_ready`, including those already notified
+//!   that have not yet reacquired the lock; a job is pushed before a thread is notified, under
+//!   the same lock, so an idle thread never sleeps past a queued job. A job notifies only while
+//!   the idle threads outnumber the jobs queued before it; otherwise it starts a thread (up to
+//!   the cap), so a quick job never waits behind a slow one while the pool may still grow.
 //! - I2: a blocking task is `SCHEDULED` from spawn until a pool thread runs it, so neither a
 //!   wake-up nor `cancel` can push it onto a worker's run queue (task I1); `cancel` before it
 //!   starts makes the pool thread drop the closure unrun.
@@ -87,11 +90,16 @@ impl BlockingPool {
         // The runtime's flag is set first; the pool's own only once the tasks are dropped, and
         // a job submitted in between (by a destructor) must not start either.
         if state.shutting_down || shared.is_shutting_down() {
-            drop(state);
-            return job.shut_down(); // Cancelled at once, like a task spawned during shutdown.
+            // Not started, like any task pushed during shutdown: the registry's drain drops the
+            // closure, not this caller, who may hold a lock its destructors take (scheduler I1).
+            return;
         }
         state.queue.push_back(job);
-        if state.idle > 0 {
+        // An idle thread leaves `idle` only once it runs again, after a notified thread has
+        // reacquired the lock: until then it is still counted, though already promised to a job
+        // in the queue. So there is an idle thread for this job only if the idle threads
+        // outnumber the jobs queued before it (I1).
+        if state.idle >= state.queue.len() {
             self.job_ready.notify_one();
             return;
         }

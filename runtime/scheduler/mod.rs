@@ -27,11 +27,13 @@
 //! worker, the overflowed connections waited up to 46 ms (p99) against 3 ms for the rest.
 //!
 //! Invariants:
-//! - I1: a `Runnable` pushed after shutdown began is not queued but shut down on the spot (its
-//!   future dropped, its `JoinHandle` resolved as cancelled); nothing runs after `Runtime` is
-//!   dropped. So a task spawned during shutdown — by a destructor that shutdown itself runs,
-//!   say — is accepted and cancelled at once, like tokio does, instead of panicking or being
-//!   left in a registry that was already drained.
+//! - I1: a `Runnable` pushed after shutdown began is not queued, and nothing runs after
+//!   `Runtime` is dropped. Its future is not dropped by the push either: it stays in the
+//!   registry, whose drain on the thread that drops the runtime drops it (I2). A push is a
+//!   wake-up or a spawn, made wherever the caller stands — often under the caller's own lock
+//!   (a server's list of connections, a channel's state) — and a future's destructors may take
+//!   that very lock. Only a task spawned after the drain (by a destructor the drain runs, say)
+//!   is cancelled on the spot, by its spawner (registry I3): nobody else is left to do it.
 //! - I2: shutdown drains the queues and the registry (registry I1), so it reaches every live
 //!   task.
 //!
@@ -177,12 +179,13 @@ impl Scheduler {
         self.route(task, Queue::Deferred, |_, task| defer::push(task));
     }
 
-    /// The shape all three `schedule` forms share: after shutdown the task is cancelled (I1); on
+    /// The shape all three `schedule` forms share: after shutdown the task is left to the
+    /// registry's drain (I1); on
     /// a worker of this runtime, `on_worker` decides where it goes (`queue` says where, for the
     /// hooks); from any other thread it goes to the injector and a parked worker is woken.
     fn route(&self, task: Runnable, queue: Queue, on_worker: impl FnOnce(usize, Runnable)) {
         if self.shutting_down.load(Ordering::Acquire) {
-            return task.shut_down(); // I1
+            return; // I1: the registry's drain drops the future, not this caller.
         }
         match context::worker_index(self) {
             Some(worker) => {
@@ -242,7 +245,7 @@ impl Scheduler {
     /// Pushes a `spawn_local` task onto its owner's pinned queue and wakes the owner.
     pub(crate) fn schedule_pinned(&self, owner: usize, task: Runnable) {
         if self.shutting_down.load(Ordering::Acquire) {
-            return task.shut_down(); // I1
+            return; // I1: settled by the drain, as in `route`.
         }
         self.workers[owner].pinned.push(task);
         if context::worker_index(self) != Some(owner) {

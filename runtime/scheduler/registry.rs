@@ -22,9 +22,14 @@
 //!   every live task, whatever queue or waker list holds it.
 //! - I2: a removal checks the task id, not only the key: shutdown may have drained the slot
 //!   and a newer task may hold the same key.
+//! - I3: once [`Registry::drain`] has begun, `insert` refuses every task: a task either lands
+//!   in a shard before the drain takes it (and the drain shuts it down), or its spawner learns
+//!   that nobody will, and shuts it down itself. The flag is set before the first shard is
+//!   locked and read under the shard lock, so no task slips in between.
 //!
 //! Read next: `runtime/scheduler/worker.rs`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::runtime::lock::lock;
@@ -35,6 +40,8 @@ use crate::runtime::task::{Header, Runnable, TaskId, TaskKind};
 pub(crate) struct Registry {
     /// Slabs of tasks, sharded by id to spread lock traffic.
     shards: Box<[Mutex<Slab<Runnable>>]>,
+    /// Set by `drain`, never cleared: the registry takes no more tasks (I3).
+    closed: AtomicBool,
 }
 
 impl Registry {
@@ -43,6 +50,7 @@ impl Registry {
         debug_assert!(shards.is_power_of_two());
         Registry {
             shards: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
+            closed: AtomicBool::new(false),
         }
     }
 
@@ -51,13 +59,18 @@ impl Registry {
         &self.shards[id.as_u64() as usize & (self.shards.len() - 1)]
     }
 
-    /// Records a task that was just created (I1).
-    pub(crate) fn insert(&self, task: Runnable) {
+    /// Records a task that was just created (I1). Returns `false`, and keeps nothing, once the
+    /// drain has begun (I3): the caller must then shut the task down itself.
+    pub(crate) fn insert(&self, task: Runnable) -> bool {
         let header = task.header();
         let mut shard = lock(self.shard(header.id));
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
         let key = shard.next_key();
         header.set_registry_key(key);
         shard.insert(task);
+        true
     }
 
     /// Forgets a completed task (I1, I2).
@@ -119,6 +132,7 @@ impl Registry {
     /// returned: completing them removes them from the registry, which would deadlock if the
     /// caller iterated under the shard locks.
     pub(crate) fn drain(&self) -> Vec<Runnable> {
+        self.closed.store(true, Ordering::Release); // I3: before the first shard is locked.
         self.shards
             .iter()
             .flat_map(|shard| lock(shard).drain())

@@ -33,7 +33,11 @@ pub(crate) fn new_task<C: Schedulable>(
     let timed = scheduler.times_polls();
     let meta = TaskMeta::new(name, site, kind, timed, observed, group_owner);
     let task = make(Header::new(TaskId::next(), meta));
-    scheduler.registry.insert(task.clone());
+    if !scheduler.registry.insert(task.clone()) {
+        // The runtime has shut down its last tasks already (registry I3): nobody else will
+        // drop this one, so it is cancelled here, on the spawner's thread (scheduler I1).
+        task.shut_down();
+    }
     scheduler.report(|| Event::Spawned(task.header()));
     task
 }
