@@ -160,7 +160,10 @@ impl<L: ListenSocket> Listener<L> {
     /// }).unwrap();
     /// ```
     pub async fn accept(&self) -> io::Result<Accepted<L>> {
-        futures_lite::future::poll_fn(|cx| self.poll_accept(cx)).await
+        // The future form, not `poll_accept`: dropped before a client comes (a stop signal, a
+        // `select`), it takes its waker back out of the reactor (reactor I6).
+        let (stream, peer) = self.io.read_with(L::accept_socket).await?;
+        Ok((ByteStream::from_std(stream)?, peer))
     }
 
     /// The poll form of `accept`.

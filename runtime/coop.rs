@@ -46,6 +46,12 @@
 //! - I4: a socket write is refused only after the task has overdrawn a whole second budget, so a
 //!   task that alternates reads and writes is always stopped at a read, never between a buffering
 //!   writer's write and its retry.
+//! - I5: every leaf future that can be `Ready` at once spends a unit when it completes — a read,
+//!   a channel operation, a timer that has fired, a finished task's `JoinHandle`, a set
+//!   `Event`, a free permit — so no loop of awaits can run forever without yielding. A
+//!   combinator that completes when one of its parts is pending (`Timeout` on its deadline)
+//!   lets that part finish without budget only when its sibling spent the last unit in the
+//!   same poll ([`has_budget`] before and after).
 //!
 //! Read next: `runtime/task/join.rs`.
 
@@ -164,6 +170,12 @@ pub(crate) fn charge_bytes(bytes: usize) {
             }
         });
     }
+}
+
+/// `true` if the running poll may still spend a unit (or is not throttled at all, I3).
+#[inline]
+pub(crate) fn has_budget() -> bool {
+    REMAINING.with(|r| r.get().is_none_or(|left| left > 0))
 }
 
 /// Yields to the other tasks once: the current task goes to the back of its run queue.

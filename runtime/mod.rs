@@ -48,6 +48,7 @@ mod task;
 mod task_builder;
 mod task_group;
 mod time;
+mod wait_list;
 
 pub mod sync;
 

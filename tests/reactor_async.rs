@@ -101,3 +101,118 @@ fn drop_and_into_inner_deregister() {
         });
     });
 }
+
+/// The wakers parked on `fd`, readers and writers, as the dump sees them.
+fn parked_on(fd: std::os::fd::RawFd) -> (usize, usize) {
+    let dump = sprout::dump();
+    let source = dump.sources.iter().find(|source| source.fd == fd);
+    let source = source.expect("the fd is registered");
+    (source.waiting_readers, source.waiting_writers)
+}
+
+/// Runs `tasks` short-lived tasks that each start `wait` on an fd that sees no event and abandon
+/// it for `yield_now`, the way a `select` or a `timeout` abandons its loser.
+async fn abandon_waits<F>(tasks: usize, wait: impl Fn() -> F)
+where
+    F: std::future::Future + Send + 'static,
+{
+    for _ in 0..tasks {
+        let wait = wait();
+        sprout::spawn(async move {
+            futures_lite::future::or(
+                async {
+                    wait.await;
+                },
+                sprout::yield_now(),
+            )
+            .await;
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// A wait that is abandoned takes its waker back out of the reactor (reactor I6): 2,000 tasks
+/// abandon a read, a `read_chunk`, a UDP `recv`, an `accept`, a `readable()` and a write on
+/// fds that see no event, and no waker stays parked. They used to stay until the fd's next
+/// event, each task's whole allocation with them, and every park scanned all of them.
+#[test]
+fn abandoned_waits_leave_no_waker_on_an_idle_fd() {
+    use std::os::fd::AsRawFd;
+    within(Duration::from_secs(60), "abandoned waits", || {
+        runtime(2).block_on(async {
+            const TASKS: usize = 2_000;
+            let (a, _b) = sprout::net::UnixStream::pair().unwrap();
+            let a = std::sync::Arc::new(a);
+            let fd = a.as_raw_fd();
+            let reader = a.clone();
+            abandon_waits(TASKS, || {
+                let reader = reader.clone();
+                async move { reader.read(&mut [0u8; 16]).await }
+            })
+            .await;
+            abandon_waits(TASKS, || {
+                let reader = reader.clone();
+                async move { reader.read_chunk(16).await.map(|chunk| chunk.len()) }
+            })
+            .await;
+            assert_eq!(
+                parked_on(fd),
+                (0, 0),
+                "read and read_chunk left wakers parked"
+            );
+
+            let udp =
+                std::sync::Arc::new(sprout::net::UdpSocket::bind("127.0.0.1:0").await.unwrap());
+            abandon_waits(TASKS, || {
+                let udp = udp.clone();
+                async move { udp.recv(&mut [0u8; 16]).await }
+            })
+            .await;
+            assert_eq!(
+                parked_on(udp.as_raw_fd()),
+                (0, 0),
+                "UDP recv left wakers parked"
+            );
+
+            let listener =
+                std::sync::Arc::new(sprout::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+            abandon_waits(TASKS, || {
+                let listener = listener.clone();
+                async move { listener.accept().await.map(|(_, peer)| peer) }
+            })
+            .await;
+            assert_eq!(
+                parked_on(listener.as_raw_fd()),
+                (0, 0),
+                "accept left wakers parked"
+            );
+
+            let (x, _y) = pair();
+            let x = std::sync::Arc::new(x);
+            abandon_waits(TASKS, || {
+                let x = x.clone();
+                async move { x.readable().await }
+            })
+            .await;
+            assert_eq!(
+                parked_on(x.as_raw_fd()),
+                (0, 0),
+                "readable() left wakers parked"
+            );
+
+            // A full socket: writes wait for room that never comes while nobody reads.
+            let chunk = vec![0u8; 64 * 1024];
+            while futures_lite::future::poll_once(a.write(&chunk))
+                .await
+                .is_some()
+            {}
+            abandon_waits(TASKS, || {
+                let writer = a.clone();
+                async move { writer.write_all(b"more").await }
+            })
+            .await;
+            assert_eq!(parked_on(fd), (0, 0), "write_all left wakers parked");
+        });
+    });
+}

@@ -15,11 +15,14 @@ use std::io;
 use std::os::fd::AsFd;
 use std::task::{Context, Poll};
 
+use futures_lite::future::poll_fn;
+
 use super::Async;
 use crate::runtime::coop;
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::Event;
 use crate::runtime::reactor::REPORTS_READ_CLOSED;
+use crate::runtime::wait_list::Ticket;
 
 impl<T: AsFd> Async<T> {
     /// `Ready` once the fd is readable as far as the reactor knows; else parks the task's waker
@@ -42,7 +45,7 @@ impl<T: AsFd> Async<T> {
     /// }).unwrap();
     /// ```
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_known_ready(Direction::Read, cx)
+        self.poll_known_ready(Direction::Read, cx, None)
     }
 
     /// For byte-stream sockets: reads into `buf` with `op`, like
@@ -72,21 +75,72 @@ impl<T: AsFd> Async<T> {
         buf: &mut [u8],
         mut op: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        let len = buf.len();
+        let room = buf.len();
+        let read = |io: &T| op(io, buf).map(|bytes| (bytes, bytes));
+        self.poll_read_counted(cx, room, read, None)
+    }
+
+    /// The future twin of [`poll_read_into`](Self::poll_read_into), for a reader that makes
+    /// its buffer only once the fd is readable: `op` reads into up to `room` bytes and returns
+    /// what it made with the count it read (`sprout::net`'s `read_chunk` borrows a pooled
+    /// buffer inside `op`, so a connection that waits holds none). Dropped before it completes
+    /// — by a `timeout`, or as the loser of a `select` — it takes its waker back out of the
+    /// reactor (reactor I6), where a poll-API caller's waker stays until the next event.
+    ///
+    /// ```
+    /// use std::io::{Read, Write};
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, mut b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     b.write_all(b"abc")?;
+    ///     let text = a
+    ///         .read_bytes_with(8, |mut s| {
+    ///             let mut buf = vec![0u8; 8];
+    ///             let n = s.read(&mut buf)?;
+    ///             buf.truncate(n);
+    ///             Ok((buf, n))
+    ///         })
+    ///         .await?;
+    ///     assert_eq!(text, b"abc");
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub async fn read_bytes_with<R>(
+        &self,
+        room: usize,
+        mut op: impl FnMut(&T) -> io::Result<(R, usize)>,
+    ) -> io::Result<R> {
+        let mut wait = self.wait(Direction::Read);
+        poll_fn(|cx| self.poll_read_counted(cx, room, &mut op, wait.ticket())).await
+    }
+
+    /// One byte-stream read of up to `room` bytes: the shared core of the two above.
+    fn poll_read_counted<R>(
+        &self,
+        cx: &mut Context<'_>,
+        room: usize,
+        op: impl FnMut(&T) -> io::Result<(R, usize)>,
+        ticket: Option<&mut Ticket>,
+    ) -> Poll<io::Result<R>> {
         // A short read emptied the socket's receive buffer: forget the readability now, and skip
         // the `recv` that would only fail with `EAGAIN` — unless the peer has closed its side, or
         // may have (an event from a wait that cannot tell), whose end of stream no later event
         // would announce (I4).
-        let drained = |&bytes: &usize| {
-            REPORTS_READ_CLOSED && bytes > 0 && bytes < len && !self.source.end_of_stream_possible()
+        let drained = |&(_, bytes): &(R, usize)| {
+            REPORTS_READ_CLOSED
+                && bytes > 0
+                && bytes < room
+                && !self.source.end_of_stream_possible()
         };
-        let read = self.poll_io_until(cx, Direction::Read, |io| op(io, buf), drained);
-        if let Poll::Ready(Ok(bytes)) = read {
+        let read = self.poll_io_until(cx, Direction::Read, op, drained, ticket);
+        read.map_ok(|(value, bytes)| {
             coop::charge_bytes(bytes);
             let fd = self.source.fd();
             self.reactor.report(|| Event::Read { fd, bytes });
-        }
-        read
+            value
+        })
     }
 
     /// For byte-stream sockets: writes `buf` with `op`, like
@@ -118,10 +172,46 @@ impl<T: AsFd> Async<T> {
         &self,
         cx: &mut Context<'_>,
         buf: &[u8],
+        op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_counted(cx, buf, op, None)
+    }
+
+    /// The future twin of [`poll_write_from`](Self::poll_write_from): dropped before it
+    /// completes, it takes its waker back out of the reactor (reactor I6).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     let n = a.write_from(b"data", |mut s, buf| s.write(buf)).await?;
+    ///     assert_eq!(n, 4);
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub async fn write_from(
+        &self,
+        buf: &[u8],
         mut op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let mut wait = self.wait(Direction::Write);
+        poll_fn(|cx| self.poll_write_counted(cx, buf, &mut op, wait.ticket())).await
+    }
+
+    /// One byte-stream write: the shared core of the two above.
+    fn poll_write_counted(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        mut op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
+        ticket: Option<&mut Ticket>,
     ) -> Poll<io::Result<usize>> {
         let len = buf.len();
-        let written = self.poll_io_until(cx, Direction::Write, |io| op(io, buf), |&n| n < len);
+        let full = |&n: &usize| n < len;
+        let written = self.poll_io_until(cx, Direction::Write, |io| op(io, buf), full, ticket);
         if let Poll::Ready(Ok(bytes)) = written {
             coop::charge_bytes(bytes);
             let fd = self.source.fd();

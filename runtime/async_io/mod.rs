@@ -48,6 +48,7 @@ use crate::runtime::direction::Direction;
 use crate::runtime::hooks::Event;
 use crate::runtime::reactor::{Reactor, Source};
 use crate::runtime::scheduler::context;
+use crate::runtime::wait_list::Ticket;
 
 /// A non-blocking I/O object registered with the reactor.
 ///
@@ -188,18 +189,21 @@ impl<T: AsFd> Async<T> {
         let tick = self.source.tick();
         self.source.clear_readiness(direction, tick);
         self.reactor.rearm(&self.source, self.get_ref().as_fd())?;
-        poll_fn(|cx| self.poll_known_ready(direction, cx)).await
+        let mut wait = self.wait(direction);
+        poll_fn(|cx| self.poll_known_ready(direction, cx, wait.ticket())).await
     }
 
     /// `Ready` once the fd is ready in `direction` as far as the reactor knows, else parks the
     /// task's waker (`pending_unless_closed`).
-    pub(super) fn poll_known_ready(
+    pub(crate) fn poll_known_ready(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
+        ticket: Option<&mut Ticket>,
     ) -> Poll<io::Result<()>> {
-        match self.source.poll_ready(direction, cx) {
-            Poll::Ready(_) => Poll::Ready(Ok(())),
+        match self.source.poll_ready(direction, cx, ticket) {
+            // coop I5: readiness already known answers at once, so it spends a unit.
+            Poll::Ready(_) => coop::poll_proceed(cx).map(Ok),
             Poll::Pending => self.pending_unless_closed(),
         }
     }
@@ -238,7 +242,9 @@ impl<T: AsFd> Async<T> {
     /// }).unwrap();
     /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_read_with(cx, &mut op)).await
+        let mut wait = self.wait(Direction::Read);
+        poll_fn(|cx| self.poll_io_until(cx, Direction::Read, &mut op, |_| false, wait.ticket()))
+            .await
     }
 
     /// Runs the non-blocking write-side operation `op`; see [`read_with`](Self::read_with).
@@ -256,7 +262,9 @@ impl<T: AsFd> Async<T> {
     /// }).unwrap();
     /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.poll_write_with(cx, &mut op)).await
+        let mut wait = self.wait(Direction::Write);
+        poll_fn(|cx| self.poll_io_until(cx, Direction::Write, &mut op, |_| false, wait.ticket()))
+            .await
     }
 
     /// The poll form of [`read_with`](Self::read_with), for `AsyncRead` implementations.
@@ -314,7 +322,17 @@ impl<T: AsFd> Async<T> {
         direction: Direction,
         op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        self.poll_io_until(cx, direction, op, |_| false)
+        self.poll_io_until(cx, direction, op, |_| false, None)
+    }
+
+    /// A waiting future's place in this source's `direction` list (reactor I6): the future
+    /// keeps it and passes [`Wait::ticket`] to each poll; dropped, it takes the waker out.
+    pub(crate) fn wait(&self, direction: Direction) -> Wait<'_> {
+        Wait {
+            source: &self.source,
+            direction,
+            ticket: None,
+        }
     }
 
     /// The retry loop: spend a budget unit (I2), wait for cached readiness, try `op`; on
@@ -327,6 +345,7 @@ impl<T: AsFd> Async<T> {
         direction: Direction,
         mut op: impl FnMut(&T) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
+        mut ticket: Option<&mut Ticket>,
     ) -> Poll<io::Result<R>> {
         let proceed = match direction {
             Direction::Read => coop::poll_proceed(cx),
@@ -338,7 +357,8 @@ impl<T: AsFd> Async<T> {
         }
         let io = self.get_ref();
         loop {
-            let Poll::Ready(tick) = self.source.poll_ready(direction, cx) else {
+            let Poll::Ready(tick) = self.source.poll_ready(direction, cx, ticket.as_deref_mut())
+            else {
                 return self.pending_unless_closed();
             };
             match op(io) {
@@ -359,6 +379,31 @@ impl<T: AsFd> Async<T> {
         }
     }
     // ANCHOR_END: poll_io
+}
+
+/// A waiting future's ticket on one direction of its source (reactor I6). It lives in the
+/// future; when the future is dropped before an event took its waker — cancelled by a
+/// `timeout`, or the loser of a `select` — the drop takes the waker out of the source.
+pub(crate) struct Wait<'a> {
+    /// The source waited on.
+    source: &'a Source,
+    /// Which of its lists.
+    direction: Direction,
+    /// The entry in that list, while parked.
+    ticket: Ticket,
+}
+
+impl Wait<'_> {
+    /// The ticket to pass to each poll of the wait.
+    pub(crate) fn ticket(&mut self) -> Option<&mut Ticket> {
+        Some(&mut self.ticket)
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        self.source.forget(self.direction, &mut self.ticket);
+    }
 }
 
 impl<T: AsFd> AsFd for Async<T> {

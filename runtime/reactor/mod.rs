@@ -29,6 +29,10 @@
 //!   `dispatch` sets the flag before taking the wakers, both under the source's waker lock.
 //! - I4: when a timer earlier than the driver's current wake-up time is added, the driver is
 //!   notified, so a new short sleep never waits for an older long one.
+//! - I6: a waiting future that is dropped takes its waker out of the source (its ticket,
+//!   `wait_list.rs`), so waits abandoned by a `timeout` or a `select` leave nothing behind on
+//!   an fd that sees no event. Only the poll API (`Async::poll_read_with` and the like), whose
+//!   caller has no future to drop, parks untracked: once per task, until the next event.
 //! - I5: once the runtime has shut down, nobody drives the reactor any more. `shut_down` sets
 //!   `closed`, then wakes every waker parked on a source; `Async` checks `closed` after parking
 //!   (`is_closed`), so an operation that would wait forever fails instead — whether it parked

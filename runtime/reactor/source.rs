@@ -25,6 +25,7 @@ use super::wait::Readiness;
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::{self, Event, MaybeHooks};
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::{Ticket, WaitList};
 
 /// Readiness flag: the fd was readable at the last event.
 const READABLE: usize = 1 << 0;
@@ -85,42 +86,69 @@ pub(crate) struct Source {
     hooks: MaybeHooks,
     /// Flags and tick (see the module doc). Written by `dispatch` and `clear_readiness`.
     readiness: AtomicUsize,
-    /// Wakers parked per direction (`[read, write]`). A `Vec` because two tasks may wait on one
-    /// direction (two `readable()` calls); duplicates of the same task are skipped.
-    wakers: Mutex<[Vec<Waker>; 2]>,
+    /// Wakers parked per direction (`[read, write]`). A list because two tasks may wait on one
+    /// direction (two `readable()` calls); a waiting future holds a ticket to its entry and
+    /// takes it out when dropped (reactor I6).
+    wakers: Mutex<[WaitList; 2]>,
 }
 
 impl Source {
-    /// `Ready(tick)` if the source is ready in `direction` (as of event `tick`), else parks the
-    /// task's waker and returns `Pending` (I3).
     // ANCHOR: poll_ready
+    /// `Ready(tick)` if the source is ready in `direction` (as of event `tick`), else parks the
+    /// task's waker and returns `Pending` (I3). A waiting future passes its `ticket` (reactor
+    /// I6); the poll API passes `None` and parks untracked.
     #[inline]
-    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<usize> {
+    pub(crate) fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        ticket: Option<&mut Ticket>,
+    ) -> Poll<usize> {
         let word = self.readiness.load(Ordering::Acquire);
         if word & flag(direction) != 0 {
+            // Parked before and ready now: only an event sets the flag, and it takes every waker
+            // of the direction under the lock, so our entry is gone (or about to be).
+            if let Some(ticket) = ticket {
+                *ticket = None;
+            }
             return Poll::Ready(word / TICK);
         }
-        // Out of line: most calls end above, and paying the lock's set-up on every call cost
-        // about 50 instructions per echoed message (callgrind).
-        self.park(direction, cx)
+        // Out of line: most calls end above, and the lock's set-up is not free.
+        self.park(direction, cx, ticket)
     }
 
     /// Not ready: parks the task's waker, then checks again under the lock (I3).
     #[inline(never)]
-    fn park(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<usize> {
+    fn park(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        ticket: Option<&mut Ticket>,
+    ) -> Poll<usize> {
         let mut wakers = lock(&self.wakers);
         let parked = &mut wakers[index(direction)];
-        if !parked.iter().any(|w| w.will_wake(cx.waker())) {
-            parked.push(cx.waker().clone());
-        }
-        // Re-check under the lock: an event between the first load and the push set the flag
+        // Re-check under the lock: an event between the first load and the lock set the flag
         // before taking the lock, so we see it here (I3).
         let word = self.readiness.load(Ordering::Acquire);
         if word & flag(direction) != 0 {
-            Poll::Ready(word / TICK)
-        } else {
-            hooks::report(&self.hooks, || Event::ParkedOnFd(self.fd, direction));
-            Poll::Pending
+            if let Some(ticket) = ticket {
+                parked.cancel(ticket); // Ready: leave no entry behind (reactor I6).
+            }
+            return Poll::Ready(word / TICK);
+        }
+        match ticket {
+            Some(ticket) => parked.park(ticket, cx.waker()),
+            None => parked.park_untracked(cx.waker()),
+        }
+        hooks::report(&self.hooks, || Event::ParkedOnFd(self.fd, direction));
+        Poll::Pending
+    }
+
+    /// Takes the waker of an abandoned wait out of the `direction` list (reactor I6); nothing
+    /// if an event took it already.
+    pub(crate) fn forget(&self, direction: Direction, ticket: &mut Ticket) {
+        if ticket.is_some() {
+            lock(&self.wakers)[index(direction)].cancel(ticket);
         }
     }
     // ANCHOR_END: poll_ready
@@ -169,28 +197,15 @@ impl Source {
         let mut wakers = lock(&self.wakers);
         let [readers, writers] = &mut *wakers;
         let readers = match event.readable {
-            true => take_all(readers, woken),
+            true => readers.notify_all_into(woken),
             false => 0,
         };
         if event.writable {
-            take_all(writers, woken);
+            writers.notify_all_into(woken);
         }
         readers
     }
     // ANCHOR_END: on_event
-}
-
-/// Moves the wakers of `parked` to the end of `woken`; returns how many. Most events find one
-/// waker or none (a writable edge nobody waits for, after every ACK): skipping `append` for an
-/// empty list, and pushing a lone waker, avoids a `memcpy` call per event.
-fn take_all(parked: &mut Vec<Waker>, woken: &mut Vec<Waker>) -> usize {
-    let count = parked.len();
-    match count {
-        0 => {}
-        1 => woken.extend(parked.pop()),
-        _ => woken.append(parked),
-    }
-    count
 }
 
 impl Source {
@@ -202,7 +217,7 @@ impl Source {
             fd,
             hooks,
             readiness: AtomicUsize::new(READABLE | WRITABLE),
-            wakers: Mutex::new([Vec::new(), Vec::new()]),
+            wakers: Mutex::new([WaitList::default(), WaitList::default()]),
         }
     }
 
@@ -214,15 +229,16 @@ impl Source {
 
     /// The wakers parked in `direction` (a copy), for the dump.
     pub(crate) fn parked(&self, direction: Direction) -> Vec<Waker> {
-        lock(&self.wakers)[index(direction)].clone()
+        lock(&self.wakers)[index(direction)].wakers()
     }
 
     /// Takes every parked waker, both directions (deregistration, shutdown).
     pub(super) fn take_all_wakers(&self) -> Vec<Waker> {
-        lock(&self.wakers)
-            .iter_mut()
-            .flat_map(std::mem::take)
-            .collect()
+        let mut woken = Vec::new();
+        for list in lock(&self.wakers).iter_mut() {
+            list.notify_all_into(&mut woken);
+        }
+        woken
     }
 }
 

@@ -29,9 +29,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
-use super::wait_list::{wake_all, Ticket, WaitList};
 use crate::runtime::coop;
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::{wake_all, Ticket, WaitList};
 
 /// A broadcast channel that keeps the last `capacity` messages (at least one) for receivers
 /// that are behind. Receivers are made with [`Sender::subscribe`] (from now on) or by cloning a

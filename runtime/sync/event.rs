@@ -17,8 +17,9 @@ use std::pin::Pin;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use super::wait_list::{wake_all, Ticket, WaitList};
+use crate::runtime::coop;
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::{wake_all, Ticket, WaitList};
 
 /// A boolean flag with a wait: `set` wakes every waiter; `clear` resets it.
 ///
@@ -149,6 +150,7 @@ impl Future for EventWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        std::task::ready!(coop::poll_proceed(cx)); // coop I5: a set event answers at once.
         let mut state = lock(&this.event.state);
         if state.set {
             state.waiters.cancel(&mut this.ticket);

@@ -15,17 +15,16 @@
 //! | [`oneshot()`]               | `gevent.event.AsyncResult`     | `oneshot.rs`    |
 //! | [`Semaphore`]               | `gevent.lock.Semaphore`, `Pool`| `semaphore.rs`  |
 //!
-//! Each keeps its state and a `WaitList` (`wait_list.rs`) of parked wakers under one `Mutex`, and
+//! Each keeps its state and a `WaitList` (`runtime/wait_list.rs`) of parked wakers under one `Mutex`, and
 //! wakes after unlocking. None of them blocks a thread.
 //!
-//! Read next: `runtime/sync/wait_list.rs`.
+//! Read next: `runtime/wait_list.rs`.
 
 pub mod broadcast;
 mod channel;
 mod event;
 mod oneshot;
 mod semaphore;
-mod wait_list;
 
 pub use channel::{
     channel, unbounded, Receiver, RecvError, RecvFuture, SendError, SendFuture, Sender,

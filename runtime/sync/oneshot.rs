@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use super::channel::{RecvError, TryRecvError};
-use super::wait_list::wake_all;
+use crate::runtime::coop;
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::wake_all;
 
 /// Creates a one-value channel: the sender sends once (without waiting), the receiver awaits.
 ///
@@ -149,6 +150,7 @@ impl<T> Future for OneshotReceiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        std::task::ready!(coop::poll_proceed(cx)); // coop I5
         let mut slot = lock(&self.slot);
         if let Some(value) = slot.value.take() {
             return Poll::Ready(Ok(value));

@@ -22,8 +22,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::wait_list::{wake_all, Ticket, WaitList};
+use crate::runtime::coop;
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::{wake_all, Ticket, WaitList};
 
 /// A counting semaphore.
 ///
@@ -161,6 +162,9 @@ impl Semaphore {
 
     /// The shared poll of both acquire forms.
     fn poll_acquire(&self, cx: &mut Context<'_>, ticket: &mut Ticket) -> Poll<()> {
+        // coop I5: a free permit answers at once. A notified waiter that yields here keeps the
+        // permit handed to it (I2) and takes it on its next poll.
+        std::task::ready!(coop::poll_proceed(cx));
         let mut state = lock(&self.state);
         if state.waiters.is_notified(ticket) {
             // The permit was handed to us when it was returned (I2): it is ours already.

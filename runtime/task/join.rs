@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use super::{drop_caught, panic_message, report_detached_panic, Joinable, TaskEvent, TaskId};
+use crate::runtime::coop;
 
 /// Why a task produced no output: it was cancelled, or it panicked.
 ///
@@ -294,6 +295,9 @@ impl<T: 'static> Future for JoinHandle<T> {
             .as_ref()
             .expect("JoinHandle polled again after it returned Ready");
         let header = task.header();
+        // A finished task's output is an operation completed at once: it spends a unit of the
+        // budget, so a loop of awaits on finished handles still yields (coop I5).
+        std::task::ready!(coop::poll_proceed(cx));
         if !header.is_complete() {
             header.register_joiner(cx.waker());
             // Re-check after registering: see `Header::register_joiner`.

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use crate::runtime::coop;
 use crate::runtime::hooks::Event;
 use crate::runtime::reactor::{Reactor, TimerKey};
 use crate::runtime::scheduler::context;
@@ -149,6 +150,8 @@ impl Future for Sleep {
             return Poll::Pending; // Never: nothing to register, nothing will wake us.
         };
         if Instant::now() >= deadline {
+            // A fired timer spends a unit like any completed operation (coop I5).
+            std::task::ready!(coop::poll_proceed(cx));
             self.unregister();
             return Poll::Ready(()); // I1
         }

@@ -16,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::sleep::{sleep, Sleep};
+use crate::runtime::coop;
 
 /// The error of a [`timeout`] whose time ran out before the future finished.
 ///
@@ -118,10 +119,16 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
+        let had_budget = coop::has_budget();
         // The work first, so a future that is ready at the deadline still wins.
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
+        // If the work spent the last unit of the budget in this very poll, the deadline may
+        // still fire: a busy future cannot outrun its timeout. If the budget was spent before,
+        // the deadline is throttled like any timer, so the task yields instead of answering
+        // `Elapsed` (coop I5): a loop around a timeout that was due cannot spin forever.
+        let _unthrottled = (had_budget && !coop::has_budget()).then(coop::BudgetScope::unlimited);
         Pin::new(this.deadline).poll(cx).map(|()| Err(Elapsed))
     }
 }

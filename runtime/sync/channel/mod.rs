@@ -31,8 +31,8 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use super::wait_list::{wake_all, WaitList};
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::{wake_all, WaitList};
 
 pub use errors::{RecvError, SendError, TryRecvError, TrySendError};
 pub use receiver::Receiver;

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::{Chan, RecvFuture, TryRecvError};
 use crate::runtime::lock::lock;
-use crate::runtime::sync::wait_list::{wake_all, Ticket};
+use crate::runtime::wait_list::{wake_all, Ticket};
 
 /// The receiving end. Cloneable; each value goes to exactly one receiver.
 ///

@@ -18,10 +18,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::super::wait_list::{wake_all, Ticket};
 use super::{Chan, Receiver, RecvError, SendError, Sender};
 use crate::runtime::coop;
 use crate::runtime::lock::lock;
+use crate::runtime::wait_list::{wake_all, Ticket};
 
 /// The future returned by [`Sender::send`].
 ///

@@ -1,11 +1,16 @@
-//! A FIFO list of parked wakers, the one building block of every primitive in `sync`.
+//! A FIFO list of parked wakers: where every wait parks, whether the kernel ends it (a
+//! reactor source's readers and writers, `reactor/source.rs`) or a task does (every primitive in
+//! `sync`).
 //!
-//! Where it sits in the flow: it is a waker parking place, like the reactor's, but for waits
-//! that a task (not the kernel) ends:
+//! Where it sits in the flow:
 //!
 //! ```text
 //! recv → poll → Pending → [waker parked in a WaitList] → send → [notify: take waker] → wake → run queue → poll
 //! ```
+//!
+//! A waiter holds a [`Ticket`] and gives it back when it goes away ([`WaitList::cancel`]), so a
+//! wait that is abandoned — a future dropped by a `timeout` or a `select` — leaves nothing
+//! behind, however many are abandoned.
 //!
 //! A `WaitList` has no lock of its own: each primitive keeps it inside the same `Mutex` as the
 //! state it waits on (the channel's queue, the semaphore's permits), so "check the state, else
@@ -85,6 +90,39 @@ impl WaitList {
     }
 
     /// `true` if nobody is parked.
+    /// Parks `waker` for a caller that holds no ticket (the reactor's poll API, whose caller
+    /// has no future to drop): kept once per task, found by `will_wake`, and taken only by the
+    /// next notification.
+    pub(crate) fn park_untracked(&mut self, waker: &Waker) {
+        if !self
+            .waiters
+            .iter()
+            .any(|(_, parked)| parked.will_wake(waker))
+        {
+            self.park(&mut None, waker);
+        }
+    }
+
+    /// Moves every waker to the end of `woken`, first parked first; returns how many. A lone
+    /// waker (most events find one or none) is pushed alone, without a `memcpy`.
+    pub(crate) fn notify_all_into(&mut self, woken: &mut Vec<Waker>) -> usize {
+        let count = self.waiters.len();
+        match count {
+            0 => {}
+            1 => woken.extend(self.waiters.pop_front().map(|(_, waker)| waker)),
+            _ => woken.extend(self.waiters.drain(..).map(|(_, waker)| waker)),
+        }
+        count
+    }
+
+    /// A copy of every parked waker, first parked first (for the dump).
+    pub(crate) fn wakers(&self) -> Vec<Waker> {
+        self.waiters
+            .iter()
+            .map(|(_, waker)| waker.clone())
+            .collect()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.waiters.is_empty()
     }
