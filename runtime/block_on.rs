@@ -51,10 +51,11 @@ impl Runtime {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // A worker must not block; any other thread may, a `spawn_blocking` closure included.
         assert!(
-            !context::is_inside_runtime(),
-            "Runtime::block_on was called from inside a sprout runtime; it would block a worker \
-             thread. Await the future instead, or use spawn_blocking for blocking code"
+            context::current_worker_index().is_none(),
+            "Runtime::block_on was called on a worker thread of a sprout runtime; it would block \
+             that worker. Await the future instead, or call it from spawn_blocking"
         );
         let shared = &self.shared;
         assert!(

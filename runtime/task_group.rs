@@ -18,6 +18,9 @@
 //!   which happens on every path out (output, panic, cancel, runtime shutdown); so `join_next`
 //!   never waits for a task that has already ended.
 //! - I2: `handles` holds exactly the tasks not yet returned by `join_next`: `len` is their count.
+//! - I3: a task's result leaves the group only when `join_next` returns it: the handle stays in
+//!   `handles`, and its key in `ended_key`, while `join_next` awaits the output, so a
+//!   `join_next` dropped at that await loses nothing.
 //!
 //! Read next: `runtime/sync/mod.rs` (what tasks wait on besides I/O and time).
 
@@ -63,6 +66,10 @@ pub struct TaskGroup<T: Send + 'static> {
     ended: Sender<u64>,
     /// Where `join_next` waits for them.
     ended_keys: Receiver<u64>,
+    /// The key `join_next` took from `ended_keys` and whose output it has not returned yet:
+    /// kept here, not in a local, so a `join_next` dropped while awaiting that output leaves
+    /// it for the next call (I3).
+    ended_key: Option<u64>,
     /// The task that made the group (`None` outside a task), shown in the dump.
     owner: Option<TaskId>,
 }
@@ -96,6 +103,7 @@ impl<T: Send + 'static> TaskGroup<T> {
             next_key: 0,
             ended,
             ended_keys,
+            ended_key: None,
             owner: context::scheduler().and_then(|shared| current_task(&shared)),
         }
     }
@@ -138,6 +146,9 @@ impl<T: Send + 'static> TaskGroup<T> {
     /// Waits for the next task of the group to end and returns its result; `None` when the
     /// group holds no task. A cancelled task's result is its `JoinError`.
     ///
+    /// Cancel-safe (I3): dropped before it returns — raced in a `select`, cut short by a
+    /// `timeout` — it loses no result; the next call returns it.
+    ///
     /// ```
     /// sprout::run(async {
     ///     let mut group = sprout::runtime::TaskGroup::<()>::new();
@@ -145,17 +156,31 @@ impl<T: Send + 'static> TaskGroup<T> {
     /// });
     /// ```
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
-        while !self.handles.is_empty() {
-            let key = self
-                .ended_keys
-                .recv()
-                .await
-                .expect("the group holds a sender of its own channel");
-            if let Some(handle) = self.handles.remove(&key) {
-                return Some(handle.await);
-            }
+        loop {
+            let key = match self.ended_key {
+                Some(key) => key,
+                None if self.handles.is_empty() => return None,
+                None => {
+                    let key = self
+                        .ended_keys
+                        .recv()
+                        .await
+                        .expect("the group holds a sender of its own channel");
+                    *self.ended_key.insert(key)
+                }
+            };
+            let Some(handle) = self.handles.get_mut(&key) else {
+                self.ended_key = None; // A key of a task already returned: skip it.
+                continue;
+            };
+            // The guard posts the key as the future is dropped, a moment before the output is
+            // stored: the handle may still be pending briefly. It stays in `handles` (I2) and
+            // the key in `ended_key` until the output is out (I3).
+            let output = handle.await;
+            self.handles.remove(&key);
+            self.ended_key = None;
+            return Some(output);
         }
-        None
     }
 
     /// How many tasks the group holds (spawned and not yet returned by `join_next`).

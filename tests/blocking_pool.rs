@@ -152,3 +152,24 @@ fn a_quick_job_does_not_wait_behind_a_slow_one() {
         },
     );
 }
+
+/// `sprout::run` and `Runtime::block_on` work inside `spawn_blocking`: a pool thread is no
+/// worker, and may block. They used to panic, taking the pool thread for a worker.
+#[test]
+fn block_on_inside_spawn_blocking() {
+    within(Duration::from_secs(20), "block_on in the pool", || {
+        let rt = sprout::Runtime::builder().workers(1).build().unwrap();
+        rt.block_on(async {
+            let nested = sprout::spawn_blocking(|| sprout::run(async { 5 })).await;
+            assert_eq!(nested.unwrap(), 5, "sprout::run inside spawn_blocking");
+            let other = std::sync::Arc::new(sprout::Runtime::builder().workers(1).build().unwrap());
+            let on_other = other.clone();
+            let answer = sprout::spawn_blocking(move || on_other.block_on(async { 6 })).await;
+            assert_eq!(
+                answer.unwrap(),
+                6,
+                "Runtime::block_on inside spawn_blocking"
+            );
+        });
+    });
+}

@@ -156,3 +156,29 @@ fn blocking_calls_refuse_worker_threads_and_work_in_spawn_blocking() {
         });
     });
 }
+
+/// The actor pattern: a request carries a oneshot for its reply. When the actor's receiver goes
+/// away with the request still queued, the queued reply sender is dropped with it, so the
+/// requester hears at once — while other senders of the request channel are still alive.
+#[test]
+fn the_last_receiver_drops_the_queued_messages() {
+    within(Duration::from_secs(10), "queued reply senders", || {
+        runtime(1).block_on(async {
+            let (requests, actor_inbox) = unbounded::<(u32, sprout::sync::OneshotSender<u32>)>();
+            let _another_client = requests.clone();
+            let (reply_to, reply) = sprout::sync::oneshot();
+            requests.send((1, reply_to)).await.unwrap();
+            drop(actor_inbox); // The actor stops before reading its inbox.
+            let answer = sprout::timeout(Duration::from_secs(5), reply).await;
+            assert!(
+                matches!(answer, Ok(Err(_))),
+                "the requester still waits for a reply its dropped actor can never send: \
+                 {answer:?}"
+            );
+            assert!(
+                requests.is_empty(),
+                "the queue was emptied with its last receiver"
+            );
+        });
+    });
+}

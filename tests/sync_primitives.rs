@@ -90,3 +90,68 @@ fn semaphore_bounds_concurrency() {
         });
     });
 }
+
+/// `set` then `clear` before a waiter runs: the waiter, parked when `set` ran, still returns
+/// (gevent's and CPython's `Event`). It used to re-check the flag, find it cleared, and park
+/// again, forever.
+#[test]
+fn a_waiter_parked_before_set_returns_even_if_cleared_at_once() {
+    within(Duration::from_secs(10), "set then clear", || {
+        runtime(1).block_on(async {
+            let event = Arc::new(Event::new());
+            let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let waiter = {
+                let (event, started) = (event.clone(), started.clone());
+                sprout::spawn(async move {
+                    started.store(true, Ordering::SeqCst);
+                    event.wait().await;
+                })
+            };
+            while !started.load(Ordering::SeqCst) {
+                sprout::yield_now().await;
+            }
+            event.set();
+            event.clear();
+            let returned = sprout::timeout(Duration::from_secs(5), waiter).await;
+            assert!(
+                matches!(returned, Ok(Ok(()))),
+                "a waiter parked before set() did not return after set(); clear(): {returned:?}"
+            );
+        });
+    });
+}
+
+/// `add_permits` costs the waiters it wakes, not the count it adds: a huge count returns at
+/// once (it used to loop once per permit), parked waiters get one each, first come first
+/// served, the rest are counted, and the count saturates instead of overflowing.
+#[test]
+fn add_permits_is_bounded_by_its_waiters_not_its_count() {
+    within(Duration::from_secs(10), "add_permits", || {
+        runtime(1).block_on(async {
+            let huge = Semaphore::new(0);
+            huge.add_permits(usize::MAX / 2);
+            assert_eq!(huge.available_permits(), usize::MAX / 2);
+            huge.add_permits(usize::MAX);
+            assert_eq!(huge.available_permits(), usize::MAX, "saturates");
+
+            let semaphore = Arc::new(Semaphore::new(0));
+            let waiters: Vec<_> = (0..3)
+                .map(|_| {
+                    let semaphore = semaphore.clone();
+                    sprout::spawn(async move { semaphore.acquire_owned().await })
+                })
+                .collect();
+            sprout::yield_now().await; // All three are parked now.
+            semaphore.add_permits(5);
+            assert_eq!(
+                semaphore.available_permits(),
+                2,
+                "three went to the waiters"
+            );
+            for waiter in waiters {
+                drop(waiter.await.unwrap());
+            }
+            assert_eq!(semaphore.available_permits(), 5);
+        });
+    });
+}

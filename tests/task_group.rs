@@ -127,3 +127,89 @@ fn the_dump_shows_a_group_under_its_owner() {
         });
     });
 }
+
+/// `join_next` dropped while it awaits a finished task's output loses nothing (I3): the next
+/// call returns it. Deterministic: with one unit of budget left, `join_next` takes the task's
+/// key (spending it) and then finds the handle refused by the spent budget, so its first poll
+/// ends right there; the future is dropped at that point.
+#[test]
+fn join_next_dropped_while_awaiting_the_output_loses_nothing() {
+    within(Duration::from_secs(10), "join_next cancel-safety", || {
+        runtime(1).block_on(async {
+            let mut group = TaskGroup::new();
+            let id = group.spawn(async { 7u32 });
+            while sprout::stats().live_tasks > 0 {
+                sprout::yield_now().await;
+            }
+            let (tx, rx) = sprout::sync::unbounded();
+            for _ in 0..sprout::runtime::BUDGET - 1 {
+                tx.try_send(()).unwrap();
+            }
+            sprout::yield_now().await; // A fresh budget from here.
+            for _ in 0..sprout::runtime::BUDGET - 1 {
+                rx.recv().await.unwrap();
+            }
+            let first = futures_lite::future::poll_once(group.join_next()).await;
+            assert!(
+                first.is_none(),
+                "the first poll was meant to stop at the spent budget"
+            );
+            assert_eq!(
+                group.len(),
+                1,
+                "the task's result left the group unreturned"
+            );
+            let joined = group.join_next().await;
+            assert!(
+                matches!(joined, Some(Ok(7))),
+                "task {id:?}'s result was lost by a dropped join_next: {joined:?}"
+            );
+            assert!(group.join_next().await.is_none());
+        });
+    });
+}
+
+/// The race, as real runs: `join_next` raced against `yield_now` on four workers (more
+/// than this machine's cores, so a worker is preempted between posting a key and storing the
+/// output) while the tasks still run; not one of 20,000 results may be lost, in five runs.
+#[test]
+fn join_next_raced_against_yield_returns_every_result() {
+    within(Duration::from_secs(120), "join_next race", || {
+        for _ in 0..5 {
+            runtime(4).block_on(async {
+                const TASKS: u64 = 20_000;
+                let mut group = TaskGroup::new();
+                for i in 0..TASKS {
+                    group.spawn(async move {
+                        sprout::yield_now().await;
+                        i
+                    });
+                }
+                let mut sum = 0;
+                let mut count = 0;
+                while count < TASKS {
+                    // The yield first: on its second poll it wins without `join_next` being
+                    // polled again, so any key taken in the first poll is abandoned with it.
+                    let next = futures_lite::future::or(
+                        async {
+                            sprout::yield_now().await;
+                            None
+                        },
+                        async { Some(group.join_next().await) },
+                    )
+                    .await;
+                    match next {
+                        Some(Some(result)) => {
+                            sum += result.unwrap();
+                            count += 1;
+                        }
+                        Some(None) => panic!("the group ran dry after {count} of {TASKS} results"),
+                        None => {}
+                    }
+                }
+                assert_eq!(sum, TASKS * (TASKS - 1) / 2);
+                assert!(group.is_empty());
+            });
+        }
+    });
+}

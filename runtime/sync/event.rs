@@ -9,6 +9,8 @@
 //! Invariants:
 //! - I1: `is_set` and the wait list change together under one lock, so a `wait` that parks
 //!   after checking `is_set == false` is always woken by the next `set`.
+//! - I2: a `wait` that was parked when `set` ran returns, even if `clear` ran before it was
+//!   polled again: `set` empties the wait list, and a waiter whose ticket is gone was set.
 //!
 //! Read next: `runtime/sync/channel/mod.rs`.
 
@@ -152,7 +154,9 @@ impl Future for EventWait<'_> {
         let this = &mut *self;
         std::task::ready!(coop::poll_proceed(cx)); // coop I5: a set event answers at once.
         let mut state = lock(&this.event.state);
-        if state.set {
+        // Set now, or set since we parked (our ticket is gone from the list: I2), even if
+        // `clear` has run since: a `set` wakes every waiter already waiting (gevent, CPython).
+        if state.set || state.waiters.is_notified(&this.ticket) {
             state.waiters.cancel(&mut this.ticket);
             return Poll::Ready(());
         }

@@ -99,7 +99,17 @@ impl Semaphore {
     /// ```
     pub fn add_permits(&self, count: usize) {
         let mut state = lock(&self.state);
-        let woken: Vec<Waker> = (0..count).filter_map(|_| state.hand_over()).collect();
+        // One permit to each parked waiter, first come first served (I2), the rest counted: the
+        // work is bounded by the waiters, not by `count`.
+        let mut woken: Vec<Waker> = Vec::new();
+        while woken.len() < count {
+            let Some(waker) = state.waiters.notify_one() else {
+                break;
+            };
+            woken.push(waker);
+        }
+        let rest = count - woken.len();
+        state.permits = state.permits.saturating_add(rest);
         drop(state);
         wake_all(woken);
     }
@@ -194,7 +204,8 @@ impl SemaphoreState {
     fn hand_over(&mut self) -> Option<Waker> {
         let next = self.waiters.notify_one();
         if next.is_none() {
-            self.permits += 1;
+            // Saturating: a semaphore made with `usize::MAX` permits keeps that many.
+            self.permits = self.permits.saturating_add(1);
         }
         next
     }

@@ -8,7 +8,8 @@
 //!
 //! Both ends are cloneable. A bounded channel makes `send` wait while it is full. `recv` returns
 //! an error once every `Sender` is gone *and* the queue is empty, so nothing sent is lost;
-//! `send` returns the value back once every `Receiver` is gone.
+//! `send` returns the value back once every `Receiver` is gone, and the values still queued
+//! then are dropped (I3).
 //!
 //! Invariants:
 //! - I1: the queue, the counts of senders and receivers, and both wait lists sit under one lock,
@@ -16,6 +17,9 @@
 //! - I2: each value that is pushed wakes at most one receiver, and each value popped wakes at
 //!   most one sender; a woken waiter that goes away unserved passes its wake-up on (I2 of
 //!   wait_list.rs), so no value sits in the queue while a receiver sleeps.
+//! - I3: when the last `Receiver` goes, the values still queued are dropped (after the lock is
+//!   released) and every later `send` hands its value back: nothing sent waits for a reader
+//!   that will never come.
 //!
 //! Production note: tokio's and async-channel's queues are lock-free. One mutex around a
 //! `VecDeque` is simpler and, uncontended, costs two atomic operations per call.

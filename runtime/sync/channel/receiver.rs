@@ -10,6 +10,7 @@
 //!
 //! Read next: `runtime/sync/channel/waiting.rs`.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 
@@ -151,16 +152,23 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut state = lock(&self.chan.state);
         state.receivers -= 1;
-        let mut woken = if state.receivers == 0 {
-            state.send_waiters.notify_all()
+        // The last receiver takes the queued values with it (I3), as std's and tokio's do: a
+        // queued reply sender (an actor's oneshot) is dropped, so its requester hears at once.
+        let (mut woken, unreceived) = if state.receivers == 0 {
+            (
+                state.send_waiters.notify_all(),
+                std::mem::take(&mut state.queue),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), VecDeque::new())
         };
         // Woken as a stream for a value it will not take: pass it on (I2).
         if state.recv_waiters.cancel(&mut self.stream_ticket) {
             woken.extend(state.recv_waiters.notify_one());
         }
         drop(state);
+        // Dropped after the lock: a value's destructor may use this very channel.
+        drop(unreceived);
         wake_all(woken);
     }
 }
