@@ -11,16 +11,21 @@
 //! into a Unix socket pair; the other end is an ordinary registered fd.
 //!
 //! Invariants:
-//! - I1: once the first signal has arrived, or the [`ShutdownSignal`] is dropped, a further
+//! - I1: once the first signal has arrived, or when no [`ShutdownSignal`] is alive, a further
 //!   SIGINT/SIGTERM performs the default action (terminates the process). So a second Ctrl-C
-//!   ends a slow graceful stop, and Ctrl-C keeps working after the server has returned.
+//!   ends a slow graceful stop, and Ctrl-C keeps working after the server has returned; and a
+//!   server started after another one stopped gets its own graceful first Ctrl-C.
+//! - I2: every handler is registered once per process or unregistered on drop: the one
+//!   "terminate if armed" action per signal (registered first, so it runs before any pipe
+//!   write) is shared by all `ShutdownSignal`s through [`ARMED`]; each `ShutdownSignal`
+//!   removes its own actions when it goes.
 //!
 //! Read next: `net/server/mod.rs`.
 
 use std::io::{self, Read};
 use std::os::unix::net::UnixStream as StdUnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::SigId;
@@ -40,10 +45,27 @@ use crate::Async;
 pub struct ShutdownSignal {
     /// The read end of the self-pipe.
     reader: Async<StdUnixStream>,
-    /// The pipe actions, unregistered on drop.
+    /// This registration's actions (the pipe writes, the arming), unregistered on drop (I2).
     actions: Vec<SigId>,
-    /// When `true`, the signals terminate the process again (I1).
+    /// Whether this registration was counted in [`Armed::live`] (all its actions registered).
+    counted: bool,
+}
+
+/// What every `ShutdownSignal` of the process shares (I2).
+struct Armed {
+    /// When `true`, SIGINT and SIGTERM terminate the process (I1). Read by the action that
+    /// `arm_once` registered, set by each registration's own action when a signal arrives.
     terminate_now: Arc<AtomicBool>,
+    /// `ShutdownSignal`s alive: the last to go arms the default action again (I1).
+    live: usize,
+}
+
+/// The process's [`Armed`], made by the first `shutdown_signal`.
+static ARMED: Mutex<Option<Armed>> = Mutex::new(None);
+
+/// Locks [`ARMED`]; a panic while it was held leaves nothing half-done worth refusing.
+fn armed() -> MutexGuard<'static, Option<Armed>> {
+    ARMED.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Starts listening for Ctrl-C (SIGINT) and SIGTERM. Await [`ShutdownSignal::recv`].
@@ -68,23 +90,52 @@ pub fn shutdown_signal() -> io::Result<ShutdownSignal> {
     reader.set_nonblocking(true)?;
     // A full pipe must never block the handler; a lost extra byte is harmless.
     writer.set_nonblocking(true)?;
-    let terminate_now = Arc::new(AtomicBool::new(false));
-    let mut actions = Vec::new();
+    let reader = Async::new(reader)?;
+    let terminate_now = arm_once()?;
+    // On an error below, dropping `signals` unregisters what was registered (I2).
+    let mut signals = ShutdownSignal {
+        reader,
+        actions: Vec::new(),
+        counted: false,
+    };
     for signal in [SIGINT, SIGTERM] {
-        // Registered first, so it runs before the pipe write: it terminates only if the flag
-        // was already set by an earlier signal or by our drop (I1).
-        signal_hook::flag::register_conditional_default(signal, terminate_now.clone())?;
-        actions.push(signal_hook::flag::register(signal, terminate_now.clone())?);
-        actions.push(signal_hook::low_level::pipe::register(
-            signal,
-            writer.try_clone()?,
-        )?);
+        // A signal arms the default action for the next one (I1), then wakes `recv`.
+        signals
+            .actions
+            .push(signal_hook::flag::register(signal, terminate_now.clone())?);
+        let pipe = writer.try_clone()?;
+        signals
+            .actions
+            .push(signal_hook::low_level::pipe::register(signal, pipe)?);
     }
-    Ok(ShutdownSignal {
-        reader: Async::new(reader)?,
-        actions,
-        terminate_now,
-    })
+    if let Some(armed) = armed().as_mut() {
+        if armed.live == 0 {
+            armed.terminate_now.store(false, Ordering::SeqCst); // The first Ctrl-C is ours.
+        }
+        armed.live += 1;
+        signals.counted = true;
+    }
+    Ok(signals)
+}
+
+/// The process's "terminate if armed" flag, registering its action for SIGINT and SIGTERM the
+/// first time (I2). Armed until a `ShutdownSignal` is counted, so Ctrl-C keeps its default
+/// meaning whenever none is alive (I1).
+fn arm_once() -> io::Result<Arc<AtomicBool>> {
+    let mut global = armed();
+    if let Some(armed) = &*global {
+        return Ok(armed.terminate_now.clone());
+    }
+    let terminate_now = Arc::new(AtomicBool::new(true));
+    for signal in [SIGINT, SIGTERM] {
+        // Registered before any pipe action, so it runs first: it terminates only if armed.
+        signal_hook::flag::register_conditional_default(signal, terminate_now.clone())?;
+    }
+    *global = Some(Armed {
+        terminate_now: terminate_now.clone(),
+        live: 0,
+    });
+    Ok(terminate_now)
 }
 
 impl ShutdownSignal {
@@ -112,6 +163,14 @@ impl Drop for ShutdownSignal {
         for action in self.actions.drain(..) {
             signal_hook::low_level::unregister(action);
         }
-        self.terminate_now.store(true, Ordering::SeqCst); // I1
+        if !self.counted {
+            return; // An error before every action was registered: `live` never counted us.
+        }
+        if let Some(armed) = armed().as_mut() {
+            armed.live -= 1;
+            if armed.live == 0 {
+                armed.terminate_now.store(true, Ordering::SeqCst); // I1
+            }
+        }
     }
 }

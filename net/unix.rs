@@ -7,15 +7,21 @@
 //! [listener.accept().await] → Async::read_with(accept) → WouldBlock → Pending → waker parked in reactor → connect arrives → wake → [accept again]
 //! ```
 //!
-//! `UnixStream::connect` runs std's connect on the blocking pool: a Unix connect either
-//! completes at once or fails at once, except when the listener's backlog is full, and that
-//! rare wait should not hold a worker.
+//! `UnixStream::connect` is a non-blocking `connect`: a Unix connect either completes at once
+//! or fails at once, except when the listener's backlog is full (`EAGAIN`). The kernel offers
+//! no readiness event for room in another socket's backlog, so that rare case retries on a
+//! timer, backing off from 1 ms to 64 ms; a cancelled connect (a `timeout`) leaves nothing
+//! behind, where a blocking `connect` on the pool would hold a pool thread until the listener
+//! accepted.
 //!
 //! Read next: `net/signal.rs`.
 
 use std::io;
 use std::os::unix::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
+
+use socket2::{Domain, SockAddr, Socket, Type};
 
 use super::datagram::Datagram;
 use super::listener::{Incoming, Listener};
@@ -138,23 +144,34 @@ impl UnixStream {
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         crate::runtime::expect_runtime("sprout::net::UnixStream::connect");
-        let path: PathBuf = path.as_ref().to_owned();
-        let stream = crate::spawn_blocking(move || std::os::unix::net::UnixStream::connect(path))
-            .await
-            .map_err(|error| io::Error::other(format!("connect failed: {error}")))??;
-        UnixStream::from_std(stream)
+        UnixStream::connect_to(SockAddr::unix(path)?).await
     }
 
     /// Connects to `addr`, which may be an abstract name on Linux (see
-    /// [`UnixListener::bind_addr`]); like [`connect`](Self::connect), on the blocking pool.
+    /// [`UnixListener::bind_addr`]); like [`connect`](Self::connect).
     pub async fn connect_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixStream> {
         crate::runtime::expect_runtime("sprout::net::UnixStream::connect_addr");
-        let addr = addr.clone();
-        let stream =
-            crate::spawn_blocking(move || std::os::unix::net::UnixStream::connect_addr(&addr))
-                .await
-                .map_err(|error| io::Error::other(format!("connect failed: {error}")))??;
-        UnixStream::from_std(stream)
+        UnixStream::connect_to(unix_sockaddr(addr)?).await
+    }
+
+    /// One non-blocking connect, retried on a timer while the listener's backlog is full.
+    async fn connect_to(addr: SockAddr) -> io::Result<UnixStream> {
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+        socket.set_nonblocking(true)?;
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            match socket.connect(&addr) {
+                Ok(()) => break,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    crate::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_millis(64));
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let fd = std::os::fd::OwnedFd::from(socket);
+        UnixStream::from_std(std::os::unix::net::UnixStream::from(fd))
     }
 
     /// A connected pair of streams.
@@ -343,4 +360,27 @@ impl Datagram<std::os::unix::net::UnixDatagram> {
         let path = path.as_ref();
         self.io.write_with(|socket| socket.send_to(buf, path)).await
     }
+}
+
+/// `addr` as `socket2` takes it: a path, or on Linux an abstract name (a leading NUL byte).
+fn unix_sockaddr(addr: &SocketAddr) -> io::Result<SockAddr> {
+    if let Some(path) = addr.as_pathname() {
+        return SockAddr::unix(path);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        #[cfg(target_os = "android")]
+        use std::os::android::net::SocketAddrExt;
+        #[cfg(target_os = "linux")]
+        use std::os::linux::net::SocketAddrExt;
+        use std::os::unix::ffi::OsStrExt;
+        if let Some(name) = addr.as_abstract_name() {
+            let bytes = [&[0u8][..], name].concat();
+            return SockAddr::unix(std::ffi::OsStr::from_bytes(&bytes));
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "an unnamed Unix socket address cannot be connected to",
+    ))
 }

@@ -193,12 +193,8 @@ impl Builder {
     /// 500 ms in a debug build, off in a release build; `SPROUT_WATCHDOG_MS` overrides the
     /// default, and `Duration::ZERO` disables it.
     ///
-    /// The watchdog is the runtime's monitor thread, which also answers SIGUSR1, so disabling
-    /// it removes that thread and the SIGUSR1 dump ([`dump`](crate::dump) still works). That
-    /// matters only to a single-worker runtime in a program with no other thread: there, one
-    /// more thread makes the kernel and glibc take their multi-threaded paths (reference-counted
-    /// fd lookups, locked `malloc`), measured at about 3% of the 1-connection echo benchmark
-    /// and 10% of spawning a million trivial tasks (docs/ chapter 14).
+    /// The watchdog runs on the runtime's monitor thread, which also answers SIGUSR1; the
+    /// thread goes only when both are off (see [`dump_on_sigusr1`](Self::dump_on_sigusr1)).
     ///
     /// ```
     /// use std::time::Duration;
@@ -214,9 +210,15 @@ impl Builder {
         self
     }
 
-    /// Whether SIGUSR1 prints a [`dump`](crate::dump) on stderr (default `true`:
-    /// `kill -USR1 <pid>` shows every live task). The monitor thread answers the signal, so
-    /// this needs the watchdog on (see [`watchdog`](Self::watchdog)).
+    /// Whether SIGUSR1 prints a [`dump`](crate::dump) on stderr (default `true`, in debug and
+    /// release builds: `kill -USR1 <pid>` shows every live task). The runtime's monitor thread
+    /// answers the signal; with the watchdog off it only waits for one.
+    ///
+    /// Turning this and the watchdog off removes that thread. That matters only to a
+    /// single-worker runtime in a program with no other thread: there, one more thread makes
+    /// the kernel and glibc take their multi-threaded paths (reference-counted fd lookups,
+    /// locked `malloc`), which spawning many trivial tasks feels (docs/ chapter 14). With it
+    /// off, SIGUSR1 keeps its default action, which ends the process.
     ///
     /// ```
     /// let rt = sprout::Runtime::builder().workers(1).dump_on_sigusr1(false).build()?;
@@ -267,7 +269,8 @@ impl Builder {
     /// Starts the runtime: creates the reactor, the background worker threads and, unless both
     /// the watchdog and the SIGUSR1 dump are off, the monitor thread.
     ///
-    /// Fails if the worker count is zero or `SPROUT_WORKERS` is not a positive integer, if
+    /// Fails if the worker count is zero or above 65,536 or `SPROUT_WORKERS` is not a positive
+    /// integer, if
     /// `SPROUT_WATCHDOG_MS` is not a number, if `SPROUT_SHUTDOWN_REPORT` is not `off`, `stuck`
     /// or `all`, or if the poller or a thread cannot be created.
     ///
@@ -284,6 +287,13 @@ impl Builder {
             Some(count) => count,
             None => workers_from_environment()?,
         };
+        // Sized tables follow the count (the registry's shards are four per worker): an absurd
+        // count is refused here rather than overflow there.
+        if workers > MAX_WORKERS {
+            return Err(invalid(&format!(
+                "at most {MAX_WORKERS} workers, asked for {workers}"
+            )));
+        }
         let watchdog = match self.watchdog {
             Some(threshold) => threshold,
             None => watchdog_from_environment()?,
@@ -364,6 +374,9 @@ fn workers_from_environment() -> io::Result<usize> {
         Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
     }
 }
+
+/// The most workers a runtime may have: far more threads than any machine runs usefully.
+const MAX_WORKERS: usize = 1 << 16;
 
 /// An `InvalidInput` error with `message`.
 fn invalid(message: &str) -> io::Error {

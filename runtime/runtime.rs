@@ -28,7 +28,10 @@
 //!   thread that has not already finished.
 //! - I2: every task that shutdown can stop is cancelled (its future dropped) before `drop`
 //!   returns; the others are named on stderr unless the report is off (`observe/shutdown_report.rs`).
-//!
+//! - I3: a runtime dropped on one of its own threads (a worker or a pool thread) is shut down on
+//!   a thread of its own, and the drop returns at once: the dropping thread can only stop after
+//!   the drop returns, so waiting for it would stall until the deadline. A timeout too long to
+//!   add to the clock means no deadline.
 //!
 //! Read next: `runtime/block_on.rs`.
 
@@ -197,20 +200,70 @@ pub fn stats() -> RuntimeStats {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        let (_, never_sent) = mpsc::channel();
+        let exited = self
+            .workers_exited
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        let workers_exited = std::mem::replace(exited, never_sent);
+        let stop = Stop {
+            shared: self.shared.clone(),
+            threads: std::mem::take(&mut self.threads),
+            workers_exited,
+            monitor: self.monitor.take(),
+            timeout: self.shutdown_timeout,
+            report: self.shutdown_report,
+        };
+        if !context::is_thread_of(&self.shared) {
+            return stop.run();
+        }
+        // Dropped on one of its own threads: a task or a `spawn_blocking` closure held the
+        // last `Runtime`. That thread stops only once this drop returns to its loop, so
+        // waiting for it here would wait for ourselves until the deadline and then report
+        // ourselves stuck (I3). The shutdown runs on a thread of its own instead.
+        let on_own_thread = std::thread::Builder::new()
+            .name("sprout-shutdown".into())
+            .spawn(move || stop.run());
+        if let Err(error) = on_own_thread {
+            eprintln!(
+                "sprout: the runtime was dropped on one of its own threads and no thread could \
+                 be started to shut it down ({error}); its threads are left to stop on their own"
+            );
+        }
+    }
+}
+
+/// What dropping a runtime stops, taken out of it so a thread of its own can do it (I3).
+struct Stop {
+    /// The runtime's shared state.
+    shared: Arc<Scheduler>,
+    /// The background worker threads.
+    threads: Vec<ThreadHandle<()>>,
+    /// Disconnects when they have all finished.
+    workers_exited: Receiver<()>,
+    /// The monitor thread, if any.
+    monitor: Option<Monitor>,
+    /// `Builder::shutdown_timeout`.
+    timeout: Duration,
+    /// `Builder::shutdown_report`.
+    report: ShutdownReport,
+}
+
+impl Stop {
+    /// Shuts the runtime down (see `shut_down`), inside its context.
+    fn run(self) {
         // The destructors of the futures that shutdown drops run on this thread; inside the
         // runtime's context, a `spawn` among them finds the runtime and is cancelled at once
         // (scheduler I1) rather than panicking as "outside of a sprout runtime".
         let _context = context::enter(self.shared.clone(), None);
         shut_down(
             &self.shared,
-            std::mem::take(&mut self.threads),
-            self.workers_exited
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner),
-            self.monitor.take(),
-            self.shutdown_timeout,
-            self.shutdown_report,
-        ); // I3
+            self.threads,
+            &self.workers_exited,
+            self.monitor,
+            self.timeout,
+            self.report,
+        ); // I1
     }
 }
 
@@ -225,7 +278,8 @@ fn shut_down(
     timeout: Duration,
     report: ShutdownReport,
 ) {
-    let deadline = Instant::now() + timeout;
+    // `None`: a timeout too long to add to the clock (`Duration::MAX`) means no deadline.
+    let deadline = Instant::now().checked_add(timeout);
     shared.report(|| Event::RuntimeShuttingDown);
     shared.begin_shutdown();
     let workers_stopped = wait_until_disconnected(workers_exited, deadline);
@@ -259,9 +313,17 @@ fn shut_down(
     }
 }
 
-/// Waits until every sender of `exited` is gone or `deadline` passes; `true` if all are gone.
-fn wait_until_disconnected(exited: &Receiver<()>, deadline: Instant) -> bool {
+/// Waits until every sender of `exited` is gone or `deadline` passes (`None`: no deadline);
+/// `true` if all are gone.
+fn wait_until_disconnected(exited: &Receiver<()>, deadline: Option<Instant>) -> bool {
     loop {
+        let Some(deadline) = deadline else {
+            // No deadline: wait for the last sender; a message (none is ever sent) loops.
+            if exited.recv().is_err() {
+                return true;
+            }
+            continue;
+        };
         let left = deadline.saturating_duration_since(Instant::now());
         match exited.recv_timeout(left) {
             Err(RecvTimeoutError::Disconnected) => return true,

@@ -94,7 +94,8 @@ fn spawn_outside_a_runtime_panics_clearly() {
     );
 }
 
-/// `block_on` inside a runtime would block a worker: it panics with a clear message instead.
+/// `block_on` on a worker would block it: it panics with a clear message instead (inside
+/// `spawn_blocking` it is allowed: `blocking_pool.rs`).
 #[test]
 fn block_on_inside_a_runtime_panics_clearly() {
     let message = within(Duration::from_secs(10), "nested block_on", || {
@@ -110,7 +111,7 @@ fn block_on_inside_a_runtime_panics_clearly() {
         })
     });
     assert!(
-        message.contains("from inside a sprout runtime"),
+        message.contains("on a worker thread of a sprout runtime"),
         "got {message:?}"
     );
 }
@@ -233,6 +234,12 @@ fn workers_from_environment() {
         assert!(status.success(), "child with SPROUT_WORKERS={value} failed");
     }
     let error = sprout::Runtime::builder().workers(0).build().unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+    // An absurd count is refused with an error, not a capacity-overflow panic.
+    let error = sprout::Runtime::builder()
+        .workers(usize::MAX)
+        .build()
+        .unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
 }
 

@@ -237,3 +237,25 @@ fn hostile_requests_get_well_formed_answers_and_the_server_carries_on() {
         }
     });
 }
+
+/// A head whose lines end in bare LF is answered at once, like one in CRLF: the parser accepts
+/// it, and the head reader used to wait for a `\r\n\r\n` that never came, answering 408 only
+/// after the head timeout (here 30 s, so the 10 s read timeout of the client fails first).
+#[test]
+fn a_bare_lf_head_is_answered_at_once() {
+    within(Duration::from_secs(30), "bare LF head", || {
+        let site = Site::new("bare-lf");
+        let addr = start(&site, Duration::from_secs(30));
+        let mut stream = connect(addr);
+        stream
+            .write_all(b"GET /hello.txt HTTP/1.1\nHost: x\n\n")
+            .unwrap();
+        let response = http_support::read_response(&mut stream, false);
+        assert_eq!(response.status, 200, "{}", response.head);
+        let mut mixed = connect(addr);
+        mixed
+            .write_all(b"GET /hello.txt HTTP/1.1\r\nHost: x\n\r\n")
+            .unwrap();
+        assert_eq!(http_support::read_response(&mut mixed, false).status, 200);
+    });
+}

@@ -439,3 +439,43 @@ fn stopping_a_server_that_never_accepted_returns_at_once() {
         });
     });
 }
+
+/// After one server with signal handling stops through its `StopHandle`, a second one still
+/// gets a graceful first Ctrl-C (signal I1, I2): the first one's "terminate on the next
+/// signal" used to stay registered and armed, so the SIGINT killed the process (status 130)
+/// and the second server never drained. Run in a child process, which signals itself.
+#[test]
+fn a_second_server_drains_on_ctrl_c_after_the_first_stopped() {
+    const TEST: &str = "a_second_server_drains_on_ctrl_c_after_the_first_stopped";
+    if support::child::is_child(TEST) {
+        runtime(1).block_on(async {
+            let first = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _| async {})
+                .await
+                .unwrap();
+            let stop = first.stop_handle();
+            let serving = sprout::spawn(first.serve_forever());
+            sprout::yield_now().await; // Its signals are registered now.
+            stop.stop();
+            serving.await.unwrap().unwrap();
+
+            let second = StreamServer::bind("127.0.0.1:0", |_s: TcpStream, _| async {})
+                .await
+                .unwrap();
+            let serving = sprout::spawn(second.serve_forever());
+            sprout::yield_now().await;
+            let pid = std::process::id().to_string();
+            let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+            assert!(sent.success(), "kill -INT failed");
+            let drained = sprout::timeout(Duration::from_secs(10), serving).await;
+            assert!(
+                matches!(drained, Ok(Ok(Ok(())))),
+                "the second server did not stop on SIGINT: {drained:?}"
+            );
+            eprintln!("the second server drained");
+        });
+        return;
+    }
+    let output = support::child::run_child_test(TEST, &[], Duration::from_secs(60));
+    let stderr = support::child::successful_stderr(TEST, &output);
+    assert!(stderr.contains("the second server drained"), "{stderr}");
+}

@@ -228,3 +228,74 @@ fn abstract_unix_names() {
         });
     });
 }
+
+/// Fills `path`'s listen backlog with non-blocking connects that nobody accepts; returns them.
+fn fill_unix_backlog(path: &std::path::Path) -> Vec<socket2::Socket> {
+    use socket2::{Domain, SockAddr, Socket, Type};
+    let addr = SockAddr::unix(path).unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..10_000 {
+        let socket = Socket::new(Domain::UNIX, Type::STREAM, None).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        match socket.connect(&addr) {
+            Ok(()) => queued.push(socket),
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return queued,
+            Err(error) => panic!("filling the backlog: {error}"),
+        }
+    }
+    panic!("the backlog never filled after 10,000 connects");
+}
+
+/// A `UnixStream::connect` against a full backlog that is cancelled leaves nothing behind: it
+/// used to run a blocking `connect` on the pool, and eight cancelled ones held all eight pool
+/// threads until the listener accepted, hanging every later `spawn_blocking`. A connect that
+/// waits completes once the backlog has room.
+#[test]
+fn a_cancelled_unix_connect_holds_no_pool_thread() {
+    within(
+        Duration::from_secs(30),
+        "unix connect against a full backlog",
+        || {
+            let dir = std::env::temp_dir().join(format!("sprout-backlog-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("full.sock");
+            let rt = sprout::Runtime::builder()
+                .workers(1)
+                .max_blocking_threads(8)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let listener = UnixListener::bind(&path).unwrap();
+                let queued = fill_unix_backlog(&path);
+                for _ in 0..8 {
+                    let attempt =
+                        sprout::timeout(Duration::from_millis(20), UnixStream::connect(&path))
+                            .await;
+                    assert!(
+                        attempt.is_err(),
+                        "a connect to a full backlog completed: {attempt:?}"
+                    );
+                }
+                assert_eq!(
+                    sprout::stats().blocking_busy,
+                    0,
+                    "cancelled connects hold pool threads"
+                );
+                let job =
+                    sprout::timeout(Duration::from_secs(5), sprout::spawn_blocking(|| 42)).await;
+                assert!(matches!(job, Ok(Ok(42))), "the pool is blocked: {job:?}");
+                // A connect that waits gets through once an accept makes room.
+                let waiting = sprout::spawn({
+                    let path = path.clone();
+                    async move { UnixStream::connect(&path).await }
+                });
+                sprout::yield_now().await;
+                let _first = listener.accept().await.unwrap();
+                let connected = sprout::timeout(Duration::from_secs(5), waiting).await;
+                assert!(matches!(connected, Ok(Ok(Ok(_)))), "{connected:?}");
+                drop(queued);
+            });
+            std::fs::remove_dir_all(&dir).unwrap();
+        },
+    );
+}

@@ -259,3 +259,64 @@ fn a_wake_during_shutdown_never_drops_the_woken_future_inside_the_waker() {
         }
     });
 }
+
+/// The last `Arc<Runtime>` dropped by one of its own tasks, or by one of its `spawn_blocking`
+/// closures, returns at once and still shuts the runtime down (runtime I3): every other task's
+/// future is dropped. It used to wait for its own thread until the shutdown timeout and then
+/// report that thread as stuck.
+#[test]
+fn the_last_runtime_dropped_on_its_own_thread_shuts_down_without_stalling() {
+    within(Duration::from_secs(60), "drop on an own thread", || {
+        for on_pool in [false, true] {
+            let rt = Arc::new(
+                sprout::Runtime::builder()
+                    .workers(2)
+                    .shutdown_timeout(Duration::from_secs(20))
+                    .build()
+                    .unwrap(),
+            );
+            let other_dropped = Arc::new(AtomicUsize::new(0));
+            let guard = Dropped(other_dropped.clone());
+            rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            })
+            .detach();
+            let go = Arc::new(Event::new());
+            let (took, drop_took) = std::sync::mpsc::channel();
+            let (holder, waiting) = (rt.clone(), go.clone());
+            rt.spawn(async move {
+                waiting.wait().await;
+                let drop_last = move || {
+                    let started = std::time::Instant::now();
+                    drop(holder);
+                    let _ = took.send(started.elapsed());
+                };
+                if on_pool {
+                    sprout::spawn_blocking(drop_last).detach();
+                } else {
+                    drop_last();
+                }
+            })
+            .detach();
+            drop(rt); // The task's clone is the last one now.
+            go.set();
+            let took = drop_took
+                .recv_timeout(Duration::from_secs(15))
+                .expect("the last Runtime was never dropped");
+            assert!(
+                took < Duration::from_secs(5),
+                "on_pool = {on_pool}: dropping the last Runtime on its own thread took {took:?} \
+                 (its shutdown timeout is 20 s)"
+            );
+            let deadline = std::time::Instant::now() + Duration::from_secs(15);
+            while other_dropped.load(Ordering::SeqCst) == 0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "on_pool = {on_pool}: the runtime was never shut down"
+                );
+                std::thread::yield_now();
+            }
+        }
+    });
+}

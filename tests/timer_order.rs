@@ -163,3 +163,30 @@ fn huge_durations_do_not_panic() {
         });
     });
 }
+
+/// Durations too long to add to the clock mean "never", wherever they go: an interval of
+/// `Duration::MAX` ticks once and then never (its second tick used to panic adding the period),
+/// and a runtime whose shutdown timeout is `Duration::MAX` drops without panicking.
+#[test]
+fn durations_past_the_clock_mean_never_instead_of_panicking() {
+    within(Duration::from_secs(20), "huge durations", || {
+        let rt = sprout::Runtime::builder()
+            .workers(1)
+            .shutdown_timeout(Duration::MAX)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut ticks = sprout::interval(Duration::MAX);
+            ticks.tick().await; // The first tick is at once.
+            let second = sprout::timeout(Duration::from_millis(20), ticks.tick()).await;
+            assert!(second.is_err(), "a Duration::MAX interval ticked twice");
+            let never =
+                sprout::timeout(Duration::MAX, sprout::sleep(Duration::from_millis(1))).await;
+            assert!(
+                never.is_ok(),
+                "timeout(Duration::MAX) is a timeout that never fires"
+            );
+        });
+        drop(rt);
+    });
+}

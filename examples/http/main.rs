@@ -38,12 +38,15 @@ fn run() -> Result<(), String> {
     let mut head_timeout = Duration::from_secs(30);
     let mut idle_timeout = Duration::from_secs(10);
     let mut args = std::env::args().skip(1);
+    // At most a day: the server adds these to the clock, which a huge value would overflow.
     let seconds = |value: Option<String>, flag: &str| {
         value
             .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| *s > 0.0 && s.is_finite())
-            .map(Duration::from_secs_f64)
-            .ok_or(format!("{flag} needs a positive number of seconds"))
+            .filter(|s| *s > 0.0 && *s <= 86_400.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .ok_or(format!(
+                "{flag} needs a number of seconds above 0, at most 86400"
+            ))
     };
     while let Some(flag) = args.next() {
         match flag.as_str() {

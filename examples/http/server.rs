@@ -134,7 +134,7 @@ async fn read_head(
     loop {
         // The limits hold whether the head arrived in pieces or in one read.
         let head_end = find_head_end(buffer);
-        let line_end = buffer.windows(2).position(|w| w == b"\r\n");
+        let line_end = buffer.iter().position(|&byte| byte == b'\n');
         if line_end.unwrap_or(buffer.len()) > MAX_REQUEST_LINE {
             return Ok(HeadRead::Refused(414));
         }
@@ -176,12 +176,21 @@ async fn read_head(
     }
 }
 
-/// The index just past the blank line that ends a head, if the buffer holds one.
+/// The index just past the blank line that ends a head, if the buffer holds one. Lines end in
+/// CRLF or in a bare LF, which RFC 9112 (section 2.2) lets a server accept and the parser does:
+/// a head that ends `\n\n` is answered at once, not after the head timeout.
 fn find_head_end(buffer: &[u8]) -> Option<usize> {
-    buffer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|at| at + 4)
+    let line_ends = buffer
+        .iter()
+        .enumerate()
+        .filter(|&(_, &byte)| byte == b'\n');
+    line_ends
+        .map(|(at, _)| at + 1)
+        .find_map(|next| match &buffer[next..] {
+            [b'\n', ..] => Some(next + 1),
+            [b'\r', b'\n', ..] => Some(next + 2),
+            _ => None,
+        })
 }
 
 /// Reads and drops a request body of `length` bytes (first from what is buffered).

@@ -17,15 +17,18 @@
 //! arrives (the handler itself may do nothing else), and the monitor prints [`crate::dump`]'s
 //! report. Shutdown writes a byte too, after setting the runtime's shutting-down flag.
 //!
-//! The thread exists only while the watchdog is on: by default in debug builds, not in release
-//! builds (`SPROUT_WATCHDOG_MS` or `Builder::watchdog` decide otherwise; `0` removes it, and the
-//! SIGUSR1 dump with it). Why that switch matters: in a program whose only other thread this
-//! is, its mere existence makes the kernel reference-count every fd lookup (`fdget`/`fput` in
-//! each `recv`, `send` and `epoll_wait`) and glibc lock every `malloc`; measured, about 3% of
-//! the 1-connection echo benchmark on one worker (docs/ chapter 14).
+//! The watchdog is on by default in debug builds, not in release builds (`SPROUT_WATCHDOG_MS`
+//! or `Builder::watchdog` decide otherwise; `0` turns it off). The thread runs while either the
+//! watchdog or the SIGUSR1 dump (`Builder::dump_on_sigusr1`, on by default) is on; with only the
+//! dump, it sleeps in `read` until a signal comes. Turning both off removes the thread: in a
+//! program whose only other thread this is, its mere existence makes the kernel
+//! reference-count every fd lookup and glibc lock every `malloc` (docs/ chapter 14).
 //!
 //! Invariants (the sampling relies on activity I1):
 //! - I1: each stuck poll is reported once while it blocks, and once more when it returns.
+//! - I2: while SIGUSR1 is registered for the dump, the thread that answers it runs, so the
+//!   signal never meets its default action (terminating the process) because the watchdog is
+//!   off.
 //!
 //! Read next: `runtime/observe/shutdown_report.rs`.
 
@@ -73,9 +76,9 @@ pub(crate) struct Monitor {
 /// What the monitor was asked to do.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct MonitorConfig {
-    /// Report polls longer than this; `None` disables the watchdog, and the thread.
+    /// Report polls longer than this; `None` disables the watchdog.
     pub(crate) watchdog: Option<Duration>,
-    /// Print a dump when SIGUSR1 arrives (while the watchdog runs).
+    /// Print a dump when SIGUSR1 arrives (I2).
     pub(crate) dump_on_signal: bool,
 }
 
@@ -94,15 +97,16 @@ struct Seen {
 }
 
 impl Monitor {
-    /// Starts the monitor for `shared`, or returns `None` if the watchdog is off: the thread
-    /// is the watchdog, and answers SIGUSR1 on the side.
+    /// Starts the monitor for `shared`, or returns `None` if it has nothing to do: neither the
+    /// watchdog nor the SIGUSR1 dump is on (I2).
     pub(crate) fn start(
         shared: Arc<Scheduler>,
         config: MonitorConfig,
     ) -> io::Result<Option<Monitor>> {
-        let Some(watchdog) = config.watchdog else {
+        if config.watchdog.is_none() && !config.dump_on_signal {
             return Ok(None);
-        };
+        }
+        let watchdog = config.watchdog;
         let (reader, waker) = UnixStream::pair()?;
         // The signal handler must never block on a full socket; a lost extra byte is harmless.
         waker.set_nonblocking(true)?;
@@ -137,10 +141,12 @@ impl Monitor {
     }
 }
 
-/// The monitor thread's loop: sample the workers, print dumps on request, exit on shutdown.
-fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Duration) {
-    let period = (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1));
-    if reader.set_read_timeout(Some(period)).is_err() {
+/// The monitor thread's loop: sample the workers (if the watchdog is on: `threshold`), print
+/// dumps on request, exit on shutdown. With the watchdog off it only sleeps in `read`.
+fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Option<Duration>) {
+    let period = threshold
+        .map(|threshold| (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1)));
+    if reader.set_read_timeout(period).is_err() {
         return;
     }
     let mut seen: Vec<Option<Seen>> = vec![None; shared.workers.len()];
@@ -167,7 +173,9 @@ fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Duration) {
         }
         // Also on the way out, so a stuck poll that just returned still gets its "returned"
         // line (I1).
-        check_workers(shared, threshold, &mut seen);
+        if let Some(threshold) = threshold {
+            check_workers(shared, threshold, &mut seen);
+        }
         if stopping {
             return;
         }

@@ -167,10 +167,15 @@ impl BlockingPool {
     }
 
     /// After [`shut_down`](Self::shut_down): waits until every pool thread has exited or
-    /// `deadline` passes. Returns `true` if they all exited.
-    pub(crate) fn wait_for_threads(&self, deadline: Instant) -> bool {
+    /// `deadline` passes (`None`: no deadline). Returns `true` if they all exited.
+    pub(crate) fn wait_for_threads(&self, deadline: Option<Instant>) -> bool {
         let mut state = lock(&self.state);
         while state.threads > 0 {
+            let Some(deadline) = deadline else {
+                let woken = self.all_exited.wait(state);
+                state = woken.unwrap_or_else(|poisoned| poisoned.into_inner());
+                continue;
+            };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;

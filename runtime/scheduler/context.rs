@@ -157,6 +157,18 @@ pub(crate) fn current_worker_index() -> Option<usize> {
         .flatten()
 }
 
+/// `true` if this thread is one of `shared`'s own: a worker or a pool thread of that runtime.
+pub(crate) fn is_thread_of(shared: &Arc<Scheduler>) -> bool {
+    CURRENT
+        .try_with(|current| {
+            let current = current.borrow();
+            current
+                .as_ref()
+                .is_some_and(|c| Arc::ptr_eq(&c.shared, shared))
+        })
+        .unwrap_or(false)
+}
+
 /// `true` if this thread runs for some runtime (as a worker or a pool thread).
 pub(crate) fn is_inside_runtime() -> bool {
     CURRENT

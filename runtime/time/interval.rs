@@ -100,12 +100,20 @@ impl Interval {
         }
         let due = self.next;
         let now = Instant::now();
-        let mut next = due + self.period;
-        if next <= now {
-            next = now + self.period; // Skip the ticks we missed.
+        // A period too long to add to the clock (`Duration::MAX`, say) means no further tick,
+        // as `sleep` reads such a duration as "never".
+        let next = match due.checked_add(self.period) {
+            Some(next) if next > now => Some(next),
+            Some(_) => now.checked_add(self.period), // Skip the ticks we missed.
+            None => None,
+        };
+        match next {
+            Some(next) => {
+                self.next = next;
+                self.sleep.reset(next);
+            }
+            None => self.sleep.reset_never(),
         }
-        self.next = next;
-        self.sleep.reset(next);
         Poll::Ready(due)
     }
 

@@ -133,6 +133,12 @@ impl Sleep {
         }
     }
 
+    /// Makes this sleep never end (what `sleep` makes of a duration past the clock's range).
+    pub(crate) fn reset_never(&mut self) {
+        self.deadline = None;
+        self.unregister();
+    }
+
     /// Removes our entry from the timer queue, if any (I2).
     fn unregister(&mut self) {
         if let Some(registration) = self.registration.take() {
