@@ -10,9 +10,9 @@ import os, re, sys
 
 # (file, function) in reading order. A name may repeat across files; each entry names its file.
 PATH = [
-    ("net/stream.rs", "read"), ("net/stream.rs", "poll_read_some"),
-    ("runtime/async_io/bytes.rs", "poll_read_into"),
-    ("runtime/async_io/mod.rs", "poll_io"), ("runtime/async_io/mod.rs", "poll_io_until"),
+    ("net/stream.rs", "read"), ("runtime/async_io/bytes.rs", "read_bytes_with"),
+    ("runtime/async_io/bytes.rs", "poll_read_counted"),
+    ("runtime/async_io/mod.rs", "poll_io_until"),
     ("runtime/reactor/source.rs", "poll_ready"), ("runtime/reactor/source.rs", "park"),
     ("runtime/reactor/source.rs", "clear_readiness"),
     ("runtime/task/cell.rs", "run"),
@@ -21,7 +21,7 @@ PATH = [
     ("runtime/task/mod.rs", "after_pending"), ("runtime/task/mod.rs", "finish_pending"),
     ("runtime/scheduler/worker.rs", "park"), ("runtime/reactor/mod.rs", "wait"),
     ("runtime/reactor/mod.rs", "wait_for"), ("runtime/reactor/mod.rs", "dispatch"),
-    ("runtime/reactor/source.rs", "on_event"), ("runtime/reactor/source.rs", "take_all"),
+    ("runtime/reactor/source.rs", "on_event"), ("runtime/wait_list.rs", "notify_all_into"),
     ("runtime/task/cell.rs", "wake"), ("runtime/task/mod.rs", "wake_up_observed"),
     ("runtime/task/mod.rs", "wake_up"), ("runtime/task/mod.rs", "transition"),
     ("runtime/scheduler/mod.rs", "schedule"), ("runtime/scheduler/mod.rs", "route"),
