@@ -4,6 +4,10 @@
 //! and the system resolver (`getaddrinfo`) blocks; so names go to the blocking pool, while
 //! literal addresses (`"127.0.0.1:8080"`, a `SocketAddr`) are parsed on the spot.
 //!
+//! A lookup is the one blocking call on the pool that a cancelled future cannot stop: once
+//! `getaddrinfo` has started, a `timeout` around the connect returns at once, but the pool
+//! thread finishes the lookup, bounded by the resolver's own timeouts (`/etc/resolv.conf`).
+//!
 //! ```text
 //! [connect(name) → spawn_blocking(getaddrinfo)] → connect → Pending → waker parked in reactor → writable → Ready
 //! ```

@@ -185,10 +185,10 @@ impl<T: StreamSocket> ByteStream<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
-    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+    pub fn read<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let room = buf.len();
         let read = |socket: &T| socket.read_bytes(buf).map(|bytes| (bytes, bytes));
-        self.io.read_bytes_with(room, read).await
+        self.io.read_bytes_with(room, read)
     }
 
     /// Waits for data and reads it into a buffer of `size` bytes borrowed from this thread's pool
@@ -232,10 +232,9 @@ impl<T: StreamSocket> ByteStream<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
-    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+    pub fn write<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         self.io
             .write_from(buf, |socket, buf| socket.write_bytes(buf))
-            .await
     }
 
     /// One read (charged to the cooperative budget by its size).
@@ -272,14 +271,9 @@ impl<T: StreamSocket> ByteStream<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
-    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                written => buf = &buf[written..],
-            }
-        }
-        Ok(())
+    pub fn write_all<'a>(&'a self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.io
+            .write_all_from(buf, |socket, buf| socket.write_bytes(buf))
     }
 
     /// Reads exactly `buf.len()` bytes; `UnexpectedEof` if the stream ends first.

@@ -26,19 +26,21 @@
 //! Read next: `runtime/sync/event.rs`.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 use std::task::Waker;
 
 /// Parked wakers in arrival order.
 #[derive(Default, Debug)]
 pub(crate) struct WaitList {
     /// `(ticket, waker)`, sorted by ticket (I1).
-    waiters: VecDeque<(u64, Waker)>,
-    /// The next ticket to hand out.
-    next_ticket: u64,
+    waiters: VecDeque<(NonZeroU64, Waker)>,
+    /// How many tickets were handed out: the next one is this plus one.
+    handed_out: u64,
 }
 
-/// A waiting future's place in a [`WaitList`]; `None` while not parked.
-pub(crate) type Ticket = Option<u64>;
+/// A waiting future's place in a [`WaitList`]; `None` while not parked. Non-zero, so the
+/// `Option` costs no byte: a ticket is 8 bytes inside every waiting future.
+pub(crate) type Ticket = Option<NonZeroU64>;
 
 impl WaitList {
     /// Parks `waker` under `ticket`: adds it at the back if the ticket is empty or was
@@ -53,8 +55,8 @@ impl WaitList {
                 return;
             }
         }
-        let number = self.next_ticket;
-        self.next_ticket += 1;
+        self.handed_out += 1;
+        let number = NonZeroU64::MIN.saturating_add(self.handed_out - 1);
         self.waiters.push_back((number, waker.clone()));
         *ticket = Some(number);
     }
@@ -134,7 +136,7 @@ impl WaitList {
     }
 
     /// The index of `number` in the deque (I1).
-    fn find(&self, number: u64) -> Result<usize, usize> {
+    fn find(&self, number: NonZeroU64) -> Result<usize, usize> {
         self.waiters
             .binary_search_by_key(&number, |(ticket, _)| *ticket)
     }

@@ -11,11 +11,11 @@
 //!
 //! Read next: `runtime/time/mod.rs` (the futures built on the timer queue).
 
+use std::future::Future;
 use std::io;
 use std::os::fd::AsFd;
+use std::pin::Pin;
 use std::task::{Context, Poll};
-
-use futures_lite::future::poll_fn;
 
 use super::Async;
 use crate::runtime::coop;
@@ -107,13 +107,17 @@ impl<T: AsFd> Async<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
-    pub async fn read_bytes_with<R>(
-        &self,
+    pub fn read_bytes_with<'a, R>(
+        &'a self,
         room: usize,
-        mut op: impl FnMut(&T) -> io::Result<(R, usize)>,
-    ) -> io::Result<R> {
-        let mut wait = self.wait(Direction::Read);
-        poll_fn(|cx| self.poll_read_counted(cx, room, &mut op, wait.ticket())).await
+        op: impl FnMut(&T) -> io::Result<(R, usize)> + 'a,
+    ) -> impl Future<Output = io::Result<R>> + 'a {
+        ReadBytes {
+            io: self,
+            room,
+            op,
+            ticket: None,
+        }
     }
 
     /// One byte-stream read of up to `room` bytes: the shared core of the two above.
@@ -192,13 +196,45 @@ impl<T: AsFd> Async<T> {
     ///     std::io::Result::Ok(())
     /// }).unwrap();
     /// ```
-    pub async fn write_from(
-        &self,
-        buf: &[u8],
-        mut op: impl FnMut(&T, &[u8]) -> io::Result<usize>,
-    ) -> io::Result<usize> {
-        let mut wait = self.wait(Direction::Write);
-        poll_fn(|cx| self.poll_write_counted(cx, buf, &mut op, wait.ticket())).await
+    pub fn write_from<'a>(
+        &'a self,
+        buf: &'a [u8],
+        op: impl FnMut(&T, &[u8]) -> io::Result<usize> + 'a,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        WriteFrom::<_, _, false> {
+            io: self,
+            buf,
+            op,
+            ticket: None,
+        }
+    }
+
+    /// Like [`write_from`](Self::write_from), but writes the whole of `buf`, waiting for room
+    /// as needed; `WriteZero` if `op` writes nothing. One future around the whole loop: a
+    /// connection's task holds it while the peer is slow to read.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::os::unix::net::UnixStream;
+    /// sprout::run(async {
+    ///     let (a, _b) = UnixStream::pair()?;
+    ///     a.set_nonblocking(true)?;
+    ///     let a = sprout::Async::new(a)?;
+    ///     a.write_all_from(b"data", |mut s, buf| s.write(buf)).await?;
+    ///     std::io::Result::Ok(())
+    /// }).unwrap();
+    /// ```
+    pub fn write_all_from<'a>(
+        &'a self,
+        buf: &'a [u8],
+        op: impl FnMut(&T, &[u8]) -> io::Result<usize> + 'a,
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        WriteFrom::<_, _, true> {
+            io: self,
+            buf,
+            op,
+            ticket: None,
+        }
     }
 
     /// One byte-stream write: the shared core of the two above.
@@ -218,5 +254,92 @@ impl<T: AsFd> Async<T> {
             self.reactor.report(|| Event::Wrote { fd, bytes, len });
         }
         written
+    }
+}
+
+/// The future of [`Async::read_bytes_with`]. A named type rather than an `async fn`, so each
+/// field is stored once: it is what an idle connection's task holds while it waits.
+struct ReadBytes<'a, T: AsFd, F> {
+    /// The registered fd.
+    io: &'a Async<T>,
+    /// How many bytes a read may bring.
+    room: usize,
+    /// The read itself.
+    op: F,
+    /// Our place in the source's read list, while parked (reactor I6).
+    ticket: Ticket,
+}
+
+// No field is pinned: `poll` only borrows them, so the future may move freely.
+impl<T: AsFd, F> Unpin for ReadBytes<'_, T, F> {}
+
+impl<T: AsFd, R, F: FnMut(&T) -> io::Result<(R, usize)>> Future for ReadBytes<'_, T, F> {
+    type Output = io::Result<R>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<R>> {
+        let this = self.get_mut();
+        let ticket = Some(&mut this.ticket);
+        this.io
+            .poll_read_counted(cx, this.room, &mut this.op, ticket)
+    }
+}
+
+impl<T: AsFd, F> Drop for ReadBytes<'_, T, F> {
+    fn drop(&mut self) {
+        self.io.source.forget(Direction::Read, &mut self.ticket); // reactor I6
+    }
+}
+
+/// The future of [`Async::write_from`] (`WHOLE = false`) and [`Async::write_all_from`]
+/// (`WHOLE = true`); see [`ReadBytes`].
+struct WriteFrom<'a, T: AsFd, F, const WHOLE: bool> {
+    /// The registered fd.
+    io: &'a Async<T>,
+    /// What is left to write.
+    buf: &'a [u8],
+    /// The write itself.
+    op: F,
+    /// Our place in the source's write list, while parked (reactor I6).
+    ticket: Ticket,
+}
+
+// No field is pinned: `poll` only borrows them, so the future may move freely.
+impl<T: AsFd, F, const WHOLE: bool> Unpin for WriteFrom<'_, T, F, WHOLE> {}
+
+impl<T: AsFd, F: FnMut(&T, &[u8]) -> io::Result<usize>> Future for WriteFrom<'_, T, F, false> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let ticket = Some(&mut this.ticket);
+        this.io
+            .poll_write_counted(cx, this.buf, &mut this.op, ticket)
+    }
+}
+
+impl<T: AsFd, F: FnMut(&T, &[u8]) -> io::Result<usize>> Future for WriteFrom<'_, T, F, true> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        while !this.buf.is_empty() {
+            let ticket = Some(&mut this.ticket);
+            match this
+                .io
+                .poll_write_counted(cx, this.buf, &mut this.op, ticket)
+            {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(written)) => this.buf = &this.buf[written..],
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<T: AsFd, F, const WHOLE: bool> Drop for WriteFrom<'_, T, F, WHOLE> {
+    fn drop(&mut self) {
+        self.io.source.forget(Direction::Write, &mut self.ticket); // reactor I6
     }
 }

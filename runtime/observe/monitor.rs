@@ -118,9 +118,20 @@ impl Monitor {
         } else {
             None
         };
-        let thread = std::thread::Builder::new()
+        let started = std::thread::Builder::new()
             .name("sprout-monitor".into())
-            .spawn(move || watch(&shared, reader, watchdog))?;
+            .spawn(move || watch(&shared, reader, watchdog));
+        let thread = match started {
+            Ok(thread) => thread,
+            Err(error) => {
+                // Nobody would read the pipe, and the handler would go on writing into its fd
+                // after this function closed it: the registration goes with the thread (I2).
+                if let Some(signal) = signal {
+                    signal_hook::low_level::unregister(signal);
+                }
+                return Err(error);
+            }
+        };
         Ok(Some(Monitor {
             thread: Some(thread),
             waker,
