@@ -193,8 +193,11 @@ impl Builder {
     /// 500 ms in a debug build, off in a release build; `SPROUT_WATCHDOG_MS` overrides the
     /// default, and `Duration::ZERO` disables it.
     ///
-    /// The watchdog runs on the runtime's monitor thread, which also answers SIGUSR1; the
-    /// thread goes only when both are off (see [`dump_on_sigusr1`](Self::dump_on_sigusr1)).
+    /// The watchdog is the runtime's monitor thread, which also answers SIGUSR1 while it runs
+    /// (see [`dump_on_sigusr1`](Self::dump_on_sigusr1)). Its thread matters only to a
+    /// single-worker runtime in a program with no other thread: there, one more thread makes
+    /// the kernel and glibc take their multi-threaded paths (reference-counted fd lookups,
+    /// locked `malloc`), measured at a few percent of the echo benchmark (docs/ chapter 14).
     ///
     /// ```
     /// use std::time::Duration;
@@ -211,14 +214,10 @@ impl Builder {
     }
 
     /// Whether SIGUSR1 prints a [`dump`](crate::dump) on stderr (default `true`, in debug and
-    /// release builds: `kill -USR1 <pid>` shows every live task). The runtime's monitor thread
-    /// answers the signal; with the watchdog off it only waits for one.
-    ///
-    /// Turning this and the watchdog off removes that thread. That matters only to a
-    /// single-worker runtime in a program with no other thread: there, one more thread makes
-    /// the kernel and glibc take their multi-threaded paths (reference-counted fd lookups,
-    /// locked `malloc`), which spawning many trivial tasks feels (docs/ chapter 14). With it
-    /// off, SIGUSR1 keeps its default action, which ends the process.
+    /// release builds: `kill -USR1 <pid>` shows every live task). While the watchdog runs, its
+    /// thread answers the signal; otherwise the reactor does, on whichever worker next looks at
+    /// it, so no thread is started for it. With this off, SIGUSR1 keeps its default action,
+    /// which ends the process.
     ///
     /// ```
     /// let rt = sprout::Runtime::builder().workers(1).dump_on_sigusr1(false).build()?;

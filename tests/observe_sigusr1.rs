@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 /// `kill -USR1 <pid>` prints a dump in debug and release builds alike (README's promise), with
 /// the watchdog at its default: in a release build it used to end the process (status 138),
-/// no handler being installed while the watchdog was off. The child runs a runtime until its
-/// stdin closes; the parent signals it, waits for the dump on its stderr, then lets it finish.
+/// no handler being installed while the watchdog was off. Both answerers are checked: the
+/// watchdog's thread, and the reactor (`SPROUT_WATCHDOG_MS=0`, a release build's default). The
+/// child runs a runtime until its stdin closes; the parent signals it, waits for the dump on its
+/// stderr, then lets it finish.
 #[test]
 fn sigusr1_prints_a_dump_and_the_process_lives_on() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    const TEST: &str = "sigusr1_prints_a_dump_and_the_process_lives_on";
     if support::child::is_child(TEST) {
         let runtime = sprout::Runtime::builder().workers(1).build().unwrap();
         runtime.block_on(async {
@@ -31,7 +30,19 @@ fn sigusr1_prints_a_dump_and_the_process_lives_on() {
         eprintln!("still alive after SIGUSR1");
         return;
     }
+    dump_on_sigusr1(&[("SPROUT_WATCHDOG_MS", "500")]);
+    dump_on_sigusr1(&[("SPROUT_WATCHDOG_MS", "0")]);
+}
+
+/// The test's name, which its child runs.
+const TEST: &str = "sigusr1_prints_a_dump_and_the_process_lives_on";
+
+/// One child, with `env` added: signalled once, it must print a dump and live on.
+fn dump_on_sigusr1(env: &[(&str, &str)]) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
     let mut child = support::child::child_command(TEST)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -78,7 +89,6 @@ fn sigusr1_prints_a_dump_and_the_process_lives_on() {
     let status = child.wait().expect("the child's status");
     assert!(
         status.success(),
-        "the child did not survive SIGUSR1 (debug_assertions = {}): {status}",
-        cfg!(debug_assertions)
+        "the child ({env:?}) did not survive SIGUSR1: {status}"
     );
 }

@@ -1,9 +1,8 @@
 //! The watchdog's default follows the build: on (500 ms) in a debug build, where learners run
-//! the examples, off in a release build, where a server should pay nothing for sampling it did
-//! not ask for. The SIGUSR1 dump is on in both, so the monitor thread that answers it runs in
-//! both; a runtime that turns the dump off has no monitor thread in a release build. Checked
-//! by looking for the monitor thread (`sprout-monitor`) in `/proc/self/task` — alone in its own
-//! test binary, so no other test's runtime is counted. `observe_sigusr1.rs` checks the dump.
+//! the examples, off in a release build, where a server should pay nothing for a thread it did
+//! not ask for (the SIGUSR1 dump is then answered by the reactor: `observe_sigusr1.rs`).
+//! Checked by looking for the monitor thread (`sprout-monitor`) in `/proc/self/task` — alone in
+//! its own test binary, so no other test's runtime is counted.
 
 use std::time::{Duration, Instant};
 
@@ -33,12 +32,7 @@ fn the_watchdog_is_on_by_default_in_debug_builds_and_off_in_release_builds() {
     );
     assert_eq!(monitor_threads(), 0, "no runtime yet");
     let before = thread_names().len();
-    // The dump off: the only reason left for a monitor thread is the watchdog.
-    let runtime = sprout::Runtime::builder()
-        .workers(1)
-        .dump_on_sigusr1(false)
-        .build()
-        .unwrap();
+    let runtime = sprout::Runtime::builder().workers(1).build().unwrap();
     // One worker runs on the caller's thread: the only thread `build` may start is the monitor.
     // Counted by number, not name, because a new thread shows its name a moment after it starts.
     let started = thread_names().len() - before;

@@ -32,6 +32,7 @@ mod dump;
 mod monitor;
 mod narrate;
 mod shutdown_report;
+mod signal_dump;
 mod snapshot;
 mod trace;
 mod waits;

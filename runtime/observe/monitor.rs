@@ -17,20 +17,20 @@
 //! arrives (the handler itself may do nothing else), and the monitor prints [`crate::dump`]'s
 //! report. Shutdown writes a byte too, after setting the runtime's shutting-down flag.
 //!
-//! The watchdog is on by default in debug builds, not in release builds (`SPROUT_WATCHDOG_MS`
-//! or `Builder::watchdog` decide otherwise; `0` turns it off). The thread runs while either the
-//! watchdog or the SIGUSR1 dump (`Builder::dump_on_sigusr1`, on by default) is on; with only the
-//! dump, it sleeps in `read` until a signal comes. Turning both off removes the thread: in a
-//! program whose only other thread this is, its mere existence makes the kernel
-//! reference-count every fd lookup and glibc lock every `malloc` (docs/ chapter 14).
+//! The thread exists only while the watchdog is on: by default in debug builds, not in release
+//! builds (`SPROUT_WATCHDOG_MS` or `Builder::watchdog` decide otherwise; `0` turns it off). Why
+//! that switch matters: in a program whose only other thread this is, its mere existence makes
+//! the kernel reference-count every fd lookup (`fdget`/`fput` in each `recv`, `send` and
+//! `epoll_wait`) and glibc lock every `malloc` (docs/ chapter 14). With the watchdog off, the
+//! SIGUSR1 dump is answered by the reactor instead (`signal_dump.rs`).
 //!
 //! Invariants (the sampling relies on activity I1):
 //! - I1: each stuck poll is reported once while it blocks, and once more when it returns.
-//! - I2: while SIGUSR1 is registered for the dump, the thread that answers it runs, so the
-//!   signal never meets its default action (terminating the process) because the watchdog is
-//!   off.
+//! - I2: while SIGUSR1 is registered for the dump, something answers it — this thread, or the
+//!   reactor when the watchdog is off — so the signal never meets its default action
+//!   (terminating the process).
 //!
-//! Read next: `runtime/observe/shutdown_report.rs`.
+//! Read next: `runtime/observe/signal_dump.rs`.
 
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -43,6 +43,7 @@ use signal_hook::SigId;
 
 use super::describe_poll;
 use super::dump::RuntimeDump;
+use super::signal_dump::SignalDump;
 use super::trace::human;
 use crate::runtime::scheduler::Scheduler;
 
@@ -63,8 +64,18 @@ pub(crate) const DEFAULT_WATCHDOG: Duration = if cfg!(debug_assertions) {
     Duration::ZERO
 };
 
-/// The running monitor thread of one runtime; stopped by [`Monitor::stop`].
-pub(crate) struct Monitor {
+/// What watches one runtime: the monitor thread while the watchdog runs (it answers SIGUSR1
+/// too), else, for the SIGUSR1 dump alone, the reactor (`signal_dump.rs`); stopped by
+/// [`Monitor::stop`].
+pub(crate) enum Monitor {
+    /// The watchdog's thread.
+    Thread(MonitorThread),
+    /// The dump, answered by the reactor: no thread.
+    Reactor(SignalDump),
+}
+
+/// The running monitor thread of one runtime.
+pub(crate) struct MonitorThread {
     /// The thread.
     thread: Option<ThreadHandle<()>>,
     /// Our end of the socket pair: one byte wakes the monitor.
@@ -97,20 +108,44 @@ struct Seen {
 }
 
 impl Monitor {
-    /// Starts the monitor for `shared`, or returns `None` if it has nothing to do: neither the
-    /// watchdog nor the SIGUSR1 dump is on (I2).
+    /// Starts what `config` asks for on `shared`: the thread if the watchdog is on, the
+    /// reactor's answer if only the dump is, nothing otherwise (I2).
     pub(crate) fn start(
         shared: Arc<Scheduler>,
         config: MonitorConfig,
     ) -> io::Result<Option<Monitor>> {
-        if config.watchdog.is_none() && !config.dump_on_signal {
-            return Ok(None);
+        match config.watchdog {
+            Some(threshold) => {
+                let thread = MonitorThread::start(shared, threshold, config.dump_on_signal)?;
+                Ok(Some(Monitor::Thread(thread)))
+            }
+            None if config.dump_on_signal => {
+                Ok(Some(Monitor::Reactor(SignalDump::start(&shared)?)))
+            }
+            None => Ok(None),
         }
-        let watchdog = config.watchdog;
+    }
+
+    /// Stops it (the runtime's shutting-down flag must be set).
+    pub(crate) fn stop(&mut self) {
+        match self {
+            Monitor::Thread(thread) => thread.stop(),
+            Monitor::Reactor(dump) => dump.stop(),
+        }
+    }
+}
+
+impl MonitorThread {
+    /// Starts the thread: the watchdog at `threshold`, and the dump if `dump_on_signal`.
+    fn start(
+        shared: Arc<Scheduler>,
+        threshold: Duration,
+        dump_on_signal: bool,
+    ) -> io::Result<MonitorThread> {
         let (reader, waker) = UnixStream::pair()?;
         // The signal handler must never block on a full socket; a lost extra byte is harmless.
         waker.set_nonblocking(true)?;
-        let signal = if config.dump_on_signal {
+        let signal = if dump_on_signal {
             Some(signal_hook::low_level::pipe::register(
                 SIGUSR1,
                 waker.try_clone()?,
@@ -120,7 +155,7 @@ impl Monitor {
         };
         let started = std::thread::Builder::new()
             .name("sprout-monitor".into())
-            .spawn(move || watch(&shared, reader, watchdog));
+            .spawn(move || watch(&shared, reader, threshold));
         let thread = match started {
             Ok(thread) => thread,
             Err(error) => {
@@ -132,15 +167,15 @@ impl Monitor {
                 return Err(error);
             }
         };
-        Ok(Some(Monitor {
+        Ok(MonitorThread {
             thread: Some(thread),
             waker,
             signal,
-        }))
+        })
     }
 
-    /// Wakes the monitor (the runtime's shutting-down flag must be set) and waits for it.
-    pub(crate) fn stop(&mut self) {
+    /// Wakes the thread (the runtime's shutting-down flag must be set) and waits for it.
+    fn stop(&mut self) {
         if let Some(signal) = self.signal.take() {
             signal_hook::low_level::unregister(signal);
         }
@@ -152,12 +187,10 @@ impl Monitor {
     }
 }
 
-/// The monitor thread's loop: sample the workers (if the watchdog is on: `threshold`), print
-/// dumps on request, exit on shutdown. With the watchdog off it only sleeps in `read`.
-fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Option<Duration>) {
-    let period = threshold
-        .map(|threshold| (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1)));
-    if reader.set_read_timeout(period).is_err() {
+/// The monitor thread's loop: sample the workers, print dumps on request, exit on shutdown.
+fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Duration) {
+    let period = (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1));
+    if reader.set_read_timeout(Some(period)).is_err() {
         return;
     }
     let mut seen: Vec<Option<Seen>> = vec![None; shared.workers.len()];
@@ -184,9 +217,7 @@ fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Option<Duration>
         }
         // Also on the way out, so a stuck poll that just returned still gets its "returned"
         // line (I1).
-        if let Some(threshold) = threshold {
-            check_workers(shared, threshold, &mut seen);
-        }
+        check_workers(shared, threshold, &mut seen);
         if stopping {
             return;
         }
