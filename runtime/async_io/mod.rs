@@ -46,7 +46,7 @@ mod bytes;
 use crate::runtime::coop;
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::Event;
-use crate::runtime::reactor::{Reactor, Source};
+use crate::runtime::reactor::{Reactor, Source, Wait};
 use crate::runtime::scheduler::context;
 use crate::runtime::wait_list::Ticket;
 
@@ -189,7 +189,7 @@ impl<T: AsFd> Async<T> {
         let tick = self.source.tick();
         self.source.clear_readiness(direction, tick);
         self.reactor.rearm(&self.source, self.get_ref().as_fd())?;
-        let mut wait = self.wait(direction);
+        let mut wait = Wait::new(&self.source, direction); // reactor I6
         poll_fn(|cx| self.poll_known_ready(direction, cx, wait.ticket())).await
     }
 
@@ -242,7 +242,7 @@ impl<T: AsFd> Async<T> {
     /// }).unwrap();
     /// ```
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        let mut wait = self.wait(Direction::Read);
+        let mut wait = Wait::new(&self.source, Direction::Read);
         poll_fn(|cx| self.poll_io_until(cx, Direction::Read, &mut op, |_| false, wait.ticket()))
             .await
     }
@@ -262,7 +262,7 @@ impl<T: AsFd> Async<T> {
     /// }).unwrap();
     /// ```
     pub async fn write_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
-        let mut wait = self.wait(Direction::Write);
+        let mut wait = Wait::new(&self.source, Direction::Write);
         poll_fn(|cx| self.poll_io_until(cx, Direction::Write, &mut op, |_| false, wait.ticket()))
             .await
     }
@@ -325,16 +325,6 @@ impl<T: AsFd> Async<T> {
         self.poll_io_until(cx, direction, op, |_| false, None)
     }
 
-    /// A waiting future's place in this source's `direction` list (reactor I6): the future
-    /// keeps it and passes [`Wait::ticket`] to each poll; dropped, it takes the waker out.
-    pub(crate) fn wait(&self, direction: Direction) -> Wait<'_> {
-        Wait {
-            source: &self.source,
-            direction,
-            ticket: None,
-        }
-    }
-
     /// The retry loop: spend a budget unit (I2), wait for cached readiness, try `op`; on
     /// `WouldBlock` forget the readiness (at the tick it was seen, so a newer event survives) and
     /// wait; on success, also forget it if `drained` says the result proves the socket drained.
@@ -379,31 +369,6 @@ impl<T: AsFd> Async<T> {
         }
     }
     // ANCHOR_END: poll_io
-}
-
-/// A waiting future's ticket on one direction of its source (reactor I6). It lives in the
-/// future; when the future is dropped before an event took its waker — cancelled by a
-/// `timeout`, or the loser of a `select` — the drop takes the waker out of the source.
-pub(crate) struct Wait<'a> {
-    /// The source waited on.
-    source: &'a Source,
-    /// Which of its lists.
-    direction: Direction,
-    /// The entry in that list, while parked.
-    ticket: Ticket,
-}
-
-impl Wait<'_> {
-    /// The ticket to pass to each poll of the wait.
-    pub(crate) fn ticket(&mut self) -> Option<&mut Ticket> {
-        Some(&mut self.ticket)
-    }
-}
-
-impl Drop for Wait<'_> {
-    fn drop(&mut self) {
-        self.source.forget(self.direction, &mut self.ticket);
-    }
 }
 
 impl<T: AsFd> AsFd for Async<T> {

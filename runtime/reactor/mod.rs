@@ -45,7 +45,7 @@ mod source;
 mod timer_queue;
 mod wait;
 
-pub(crate) use source::Source;
+pub(crate) use source::{Source, Wait};
 pub(crate) use timer_queue::TimerKey;
 pub(crate) use wait::REPORTS_READ_CLOSED;
 

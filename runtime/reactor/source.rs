@@ -242,6 +242,40 @@ impl Source {
     }
 }
 
+/// A waiting future's ticket on one direction of its source (reactor I6). It lives in the
+/// future; when the future is dropped before an event took its waker — cancelled by a
+/// `timeout`, or the loser of a `select` — the drop takes the waker out of the source.
+pub(crate) struct Wait<'a> {
+    /// The source waited on.
+    source: &'a Source,
+    /// Which of its lists.
+    direction: Direction,
+    /// The entry in that list, while parked.
+    ticket: Ticket,
+}
+
+impl<'a> Wait<'a> {
+    /// A wait on `source`'s `direction` list, not parked yet.
+    pub(crate) fn new(source: &'a Source, direction: Direction) -> Wait<'a> {
+        Wait {
+            source,
+            direction,
+            ticket: None,
+        }
+    }
+
+    /// The ticket to pass to each poll of the wait.
+    pub(crate) fn ticket(&mut self) -> Option<&mut Ticket> {
+        Some(&mut self.ticket)
+    }
+}
+
+impl Drop for Wait<'_> {
+    fn drop(&mut self) {
+        self.source.forget(self.direction, &mut self.ticket);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
