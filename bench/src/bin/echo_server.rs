@@ -4,11 +4,12 @@
 //! sprout is benchmarked as itself: the `echo` example binary with `SPROUT_WORKERS=1` (or 2).
 //!
 //! ```text
-//! echo_server --kind tokio|tokio-mt|smol|epoll --addr 127.0.0.1:0
+//! echo_server --kind tokio|tokio-mt|smol|smol-mt|epoll --addr 127.0.0.1:0 [--threads N]
 //! ```
 //!
-//! Every server: one thread (two for `tokio-mt`), a 64 KiB read buffer, `TCP_NODELAY`, replies
-//! written whole. It prints `listening on ADDR` first.
+//! Every server: one thread (`--threads`, default 2, for `tokio-mt` and `smol-mt`: one shared
+//! `smol::Executor` run by N threads), a 64 KiB read buffer, `TCP_NODELAY`, replies written
+//! whole. It prints `listening on ADDR` first.
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -24,14 +25,16 @@ fn main() -> io::Result<()> {
         .unwrap_or_else(|| "127.0.0.1:0".into())
         .parse()
         .expect("--addr IP:PORT");
+    let threads: usize = value("--threads").map_or(2, |v| v.parse().expect("--threads N"));
     match kind.as_str() {
         "tokio" => tokio_server(addr, tokio::runtime::Builder::new_current_thread()),
         "tokio-mt" => {
             let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder.worker_threads(2);
+            builder.worker_threads(threads);
             tokio_server(addr, builder)
         }
         "smol" => smol_server(addr),
+        "smol-mt" => smol_mt_server(addr, threads),
         "epoll" => epoll_server(addr),
         other => panic!("unknown --kind {other}"),
     }
@@ -83,28 +86,46 @@ fn tokio_server(addr: SocketAddr, mut builder: tokio::runtime::Builder) -> io::R
 
 /// smol on one thread: a `LocalExecutor` run by `smol::block_on`, a task per connection.
 fn smol_server(addr: SocketAddr) -> io::Result<()> {
-    use smol::io::{AsyncReadExt, AsyncWriteExt};
     let executor = smol::LocalExecutor::new();
     smol::block_on(executor.run(async {
         let listener = smol::net::TcpListener::try_from(listener(addr)?)?;
         loop {
-            let (mut stream, _) = listener.accept().await?;
+            let (stream, _) = listener.accept().await?;
             stream.set_nodelay(true)?;
-            executor
-                .spawn(async move {
-                    let mut data = vec![0u8; BUFFER];
-                    loop {
-                        match stream.read(&mut data).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => {
-                                if stream.write_all(&data[..n]).await.is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                })
-                .detach();
+            executor.spawn(smol_echo(stream)).detach();
+        }
+    }))
+}
+
+/// One smol connection: read up to `BUFFER` bytes, write them back whole, until the end.
+async fn smol_echo(mut stream: smol::net::TcpStream) {
+    use smol::io::{AsyncReadExt, AsyncWriteExt};
+    let mut data = vec![0u8; BUFFER];
+    loop {
+        match stream.read(&mut data).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if stream.write_all(&data[..n]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// smol on `threads` threads: one `Executor` that each thread runs (smol's own recipe for a
+/// multi-threaded executor), a task per connection.
+fn smol_mt_server(addr: SocketAddr, threads: usize) -> io::Result<()> {
+    let executor: &'static smol::Executor<'static> = Box::leak(Box::new(smol::Executor::new()));
+    for _ in 1..threads {
+        std::thread::spawn(move || smol::block_on(executor.run(smol::future::pending::<()>())));
+    }
+    smol::block_on(executor.run(async {
+        let listener = smol::net::TcpListener::try_from(listener(addr)?)?;
+        loop {
+            let (stream, _) = listener.accept().await?;
+            stream.set_nodelay(true)?;
+            executor.spawn(smol_echo(stream)).detach();
         }
     }))
 }

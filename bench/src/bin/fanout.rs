@@ -85,6 +85,13 @@ fn median(values: &mut [f64]) -> f64 {
 
 fn main() {
     let rounds: usize = sprout_bench::flag("--rounds").map_or(3, |v| v.parse().expect("--rounds"));
+    // `--workers 1,2,4,8`: the worker counts to compare (the first one is the base of the
+    // speed-ups); `--tsv FILE` appends `fanout\tRUNTIME\tseconds_N\tVALUE` rows.
+    let counts: Vec<usize> = sprout_bench::flag("--workers")
+        .unwrap_or_else(|| "1,2".into())
+        .split(',')
+        .map(|n| n.trim().parse().expect("--workers N,N,..."))
+        .collect();
     let start = Instant::now();
     for i in 0..10_000 {
         work(i);
@@ -93,27 +100,64 @@ fn main() {
         "fanout: {TASKS} tasks of {:.2} µs each, {rounds} rounds, alternating",
         start.elapsed().as_secs_f64() * 1e6 / 10_000.0
     );
-    let mut times: [Vec<f64>; 4] = Default::default();
-    let mut spawning: [Vec<f64>; 4] = Default::default();
+    // [runtime][count] -> the rounds' totals and spawning loops.
+    let mut times = vec![vec![Vec::new(); counts.len()]; 2];
+    let mut spawning = vec![vec![Vec::new(); counts.len()]; 2];
     for _ in 0..rounds {
-        let runs = [sprout_run(1), tokio_run(1), sprout_run(2), tokio_run(2)];
-        for (index, (total, spawn)) in runs.into_iter().enumerate() {
-            times[index].push(total);
-            spawning[index].push(spawn);
+        for (index, &workers) in counts.iter().enumerate() {
+            for (runtime, run) in [sprout_run as fn(usize) -> (f64, f64), tokio_run]
+                .into_iter()
+                .enumerate()
+            {
+                let (total, spawn) = run(workers);
+                times[runtime][index].push(total);
+                spawning[runtime][index].push(spawn);
+            }
         }
     }
-    let [s1, t1, s2, t2] = times.map(|mut t| median(&mut t));
-    let [p1, q1, p2, q2] = spawning.map(|mut t| median(&mut t));
+    let header: Vec<String> = counts.iter().map(|n| format!("{n} w (s)")).collect();
+    let speedups: Vec<String> = counts[1..]
+        .iter()
+        .map(|n| format!("{n} w ÷ {}", counts[0]))
+        .collect();
     println!(
-        "| runtime | 1 worker (s) | 2 workers (s) | speed-up | spawning loop, 1 / 2 workers (s) |"
+        "| runtime | {} | {} | spawning loop (s) |",
+        header.join(" | "),
+        speedups.join(" | ")
     );
-    println!("|---|---:|---:|---:|---:|");
-    println!(
-        "| sprout | {s1:.3} | {s2:.3} | {:.2}× | {p1:.3} / {p2:.3} |",
-        s1 / s2
-    );
-    println!(
-        "| tokio multi_thread | {t1:.3} | {t2:.3} | {:.2}× | {q1:.3} / {q2:.3} |",
-        t1 / t2
-    );
+    // One column per count, one speed-up per count after the first, then the spawning loops.
+    let columns = "---:|".repeat(2 * counts.len() - 1);
+    println!("|---|{columns}---:|");
+    let tsv = sprout_bench::flag("--tsv");
+    for (runtime, name) in ["sprout", "tokio multi_thread"].into_iter().enumerate() {
+        let medians: Vec<f64> = times[runtime].iter_mut().map(|t| median(t)).collect();
+        let loops: Vec<String> = spawning[runtime]
+            .iter_mut()
+            .map(|t| format!("{:.3}", median(t)))
+            .collect();
+        let cells: Vec<String> = medians.iter().map(|m| format!("{m:.3}")).collect();
+        let ups: Vec<String> = medians[1..]
+            .iter()
+            .map(|m| format!("{:.2}×", medians[0] / m))
+            .collect();
+        println!(
+            "| {name} | {} | {} | {} |",
+            cells.join(" | "),
+            ups.join(" | "),
+            loops.join(" / ")
+        );
+        if let Some(path) = &tsv {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open the --tsv file");
+            let short = if runtime == 0 { "sprout" } else { "tokio-mt" };
+            for (&workers, seconds) in counts.iter().zip(&medians) {
+                writeln!(file, "fanout\t{short}\tseconds_{workers}\t{seconds:.4}")
+                    .expect("write tsv");
+            }
+        }
+    }
 }

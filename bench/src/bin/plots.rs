@@ -4,7 +4,9 @@
 //! - `lecture-round-trips.svg`: round trips/s of each lecture stage against connection count;
 //! - `lecture-shakespeare.svg`: the small clients' p99 and worst wait beside a bulk stream, per
 //!   stage, with how many of them were served at all;
-//! - `spawn-cost.svg`: nanoseconds per spawn + join, and bytes per pending task, per runtime.
+//! - `spawn-cost.svg`: nanoseconds per spawn + join, and bytes per pending task, per runtime;
+//! - `many-cores.svg`: echo round trips/s by server workers (`--many-cores`, from
+//!   `bench/many-cores.sh`; `--machine` names the machine in the title).
 //!
 //! ```text
 //! target/release/plots --lecture lecture.tsv --runtime runtime.tsv --out docs/plots
@@ -47,6 +49,10 @@ fn main() {
             "lecture-shakespeare.svg",
             &lecture_shakespeare(&table),
         );
+    }
+    if let Some(path) = flag("--many-cores") {
+        let machine = flag("--machine").unwrap_or_else(|| "this machine".into());
+        write(&out, "many-cores.svg", &many_cores(&read(&path), &machine));
     }
     if let Some(path) = flag("--runtime") {
         write(&out, "spawn-cost.svg", &spawn_cost(&read(&path)));
@@ -126,18 +132,7 @@ fn lecture_round_trips(table: &Table) -> String {
         if path.is_empty() {
             continue;
         }
-        let _ = writeln!(
-            svg,
-            r#"<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{}"/>"#,
-            path.join(" ")
-        );
-        for point in &path {
-            let (px, py) = point.split_once(',').unwrap();
-            let _ = writeln!(
-                svg,
-                r#"<circle cx="{px}" cy="{py}" r="3.5" fill="{colour}"/>"#
-            );
-        }
+        polyline(&mut svg, &path, colour);
         legend(&mut svg, index, stage, colour);
     }
     // Throughput alone flatters a server that serves a few clients fast: say how many of the
@@ -254,6 +249,81 @@ fn spawn_cost(table: &Table) -> String {
         }
     }
     svg + "</svg>\n"
+}
+
+/// A series: a line through `points` (`"x,y"` in SVG units) and a dot on each.
+fn polyline(svg: &mut String, points: &[String], colour: &str) {
+    let _ = writeln!(
+        svg,
+        r#"<polyline fill="none" stroke="{colour}" stroke-width="2.5" points="{}"/>"#,
+        points.join(" ")
+    );
+    for point in points {
+        let (px, py) = point.split_once(',').unwrap();
+        let _ = writeln!(
+            svg,
+            r#"<circle cx="{px}" cy="{py}" r="3.5" fill="{colour}"/>"#
+        );
+    }
+}
+
+/// Echo round trips/s (500 connections of 64 B) against the server's worker count, one line per
+/// runtime, from `bench/many-cores.sh`'s TSV; the title names the machine the run was on.
+fn many_cores(table: &Table, machine: &str) -> String {
+    const SERVERS: [&str; 3] = ["sprout", "tokio-mt", "smol-mt"];
+    let counts: Vec<f64> = [1.0, 2.0, 4.0, 8.0]
+        .into_iter()
+        .filter(|&n| {
+            SERVERS
+                .iter()
+                .any(|s| get(table, &echo_scenario(n), s, "rtps").is_some())
+        })
+        .collect();
+    let top = nice_ceiling(
+        counts
+            .iter()
+            .flat_map(|&n| {
+                SERVERS
+                    .iter()
+                    .filter_map(move |s| get(table, &echo_scenario(n), s, "rtps"))
+            })
+            .fold(1.0, f64::max)
+            / 1e3,
+    );
+    let mut svg = canvas(&format!(
+        "Echo, 500 connections of 64 B, by server workers ({machine})"
+    ));
+    let x = |n: f64| LEFT + n.log2() / 3.0 * plot_width();
+    let y = |v: f64| TOP + plot_height() * (1.0 - v / top);
+    axes(&mut svg, "server workers", "thousand round trips/s", top, y);
+    for &n in &counts {
+        label(
+            &mut svg,
+            x(n),
+            HEIGHT - BOTTOM + 18.0,
+            "middle",
+            &format!("{n}"),
+        );
+    }
+    for (index, server) in SERVERS.iter().enumerate() {
+        let points: Vec<String> = counts
+            .iter()
+            .filter_map(|&n| {
+                let rtps = get(table, &echo_scenario(n), server, "rtps")?;
+                Some(format!("{:.1},{:.1}", x(n), y(rtps / 1e3)))
+            })
+            .collect();
+        if !points.is_empty() {
+            polyline(&mut svg, &points, COLOURS[index]);
+            legend(&mut svg, index, server, COLOURS[index]);
+        }
+    }
+    svg + "</svg>\n"
+}
+
+/// The scenario name `bench/many-cores.sh` gives the echo rows of `workers` workers.
+fn echo_scenario(workers: f64) -> String {
+    format!("echo 500x64B, {workers} workers")
 }
 
 fn plot_width() -> f64 {
