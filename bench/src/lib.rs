@@ -8,6 +8,16 @@ pub fn flag(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+/// Opens the `--tsv` file at `path` for appending rows (`scenario server figure value`, the
+/// format `plots` reads), creating it if needed.
+pub fn append_tsv(path: impl AsRef<std::path::Path>) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the --tsv file")
+}
+
 /// `true` if the bare switch `--name` was given.
 pub fn switch(name: &str) -> bool {
     std::env::args().any(|a| a == name)

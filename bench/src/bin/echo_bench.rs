@@ -306,11 +306,7 @@ fn append_tsv(
     results: &HashMap<&str, Vec<HashMap<String, f64>>>,
 ) {
     use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .expect("open the --tsv file");
+    let mut file = sprout_bench::append_tsv(path);
     for contender in contenders {
         for figure in TSV_FIGURES {
             let (median, _, _) = stats(&results[contender], figure);

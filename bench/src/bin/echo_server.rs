@@ -87,14 +87,19 @@ fn tokio_server(addr: SocketAddr, mut builder: tokio::runtime::Builder) -> io::R
 /// smol on one thread: a `LocalExecutor` run by `smol::block_on`, a task per connection.
 fn smol_server(addr: SocketAddr) -> io::Result<()> {
     let executor = smol::LocalExecutor::new();
-    smol::block_on(executor.run(async {
-        let listener = smol::net::TcpListener::try_from(listener(addr)?)?;
-        loop {
-            let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
-            executor.spawn(smol_echo(stream)).detach();
-        }
-    }))
+    smol::block_on(executor.run(smol_accept(addr, |stream| {
+        executor.spawn(smol_echo(stream)).detach()
+    })))
+}
+
+/// smol's accept loop: each connection, with `TCP_NODELAY`, goes to `spawn`.
+async fn smol_accept(addr: SocketAddr, spawn: impl Fn(smol::net::TcpStream)) -> io::Result<()> {
+    let listener = smol::net::TcpListener::try_from(listener(addr)?)?;
+    loop {
+        let (stream, _) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        spawn(stream);
+    }
 }
 
 /// One smol connection: read up to `BUFFER` bytes, write them back whole, until the end.
@@ -120,14 +125,9 @@ fn smol_mt_server(addr: SocketAddr, threads: usize) -> io::Result<()> {
     for _ in 1..threads {
         std::thread::spawn(move || smol::block_on(executor.run(smol::future::pending::<()>())));
     }
-    smol::block_on(executor.run(async {
-        let listener = smol::net::TcpListener::try_from(listener(addr)?)?;
-        loop {
-            let (stream, _) = listener.accept().await?;
-            stream.set_nodelay(true)?;
-            executor.spawn(smol_echo(stream)).detach();
-        }
-    }))
+    smol::block_on(executor.run(smol_accept(addr, |stream| {
+        executor.spawn(smol_echo(stream)).detach()
+    })))
 }
 
 /// One connection of the raw loop: the socket and the echo bytes it has not taken yet.

@@ -148,11 +148,7 @@ fn main() {
         );
         if let Some(path) = &tsv {
             use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .expect("open the --tsv file");
+            let mut file = sprout_bench::append_tsv(path);
             let short = if runtime == 0 { "sprout" } else { "tokio-mt" };
             for (&workers, seconds) in counts.iter().zip(&medians) {
                 writeln!(file, "fanout\t{short}\tseconds_{workers}\t{seconds:.4}")

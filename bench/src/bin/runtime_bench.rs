@@ -88,11 +88,7 @@ fn orchestrate(rounds: usize, only: Option<String>, tsv: Option<std::path::PathB
         print_table(case, unit, &samples);
         if let Some(path) = &tsv {
             use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .expect("open the --tsv file");
+            let mut file = sprout_bench::append_tsv(path);
             for (runtime, values) in RUNTIMES.iter().zip(&samples) {
                 writeln!(file, "{case}\t{runtime}\tmedian\t{}", median(values)).expect("write");
             }
