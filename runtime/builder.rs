@@ -167,8 +167,8 @@ impl Builder {
     }
 
     /// Measures how long each poll takes, so [`dump`](crate::dump) can show each task's total
-    /// and longest poll. Off by default: reading the clock twice per poll made the ping-pong
-    /// benchmark 0.72x as fast (docs/ chapter 14).
+    /// and longest poll. Off by default: reading the clock twice per poll slows a poll-heavy
+    /// program measurably (docs/ chapter 14 has the figure).
     ///
     /// ```
     /// let rt = sprout::Runtime::builder().workers(1).poll_timing(true).build()?;

@@ -14,11 +14,10 @@
 //! answers `Pending` after waking its own task, which defers the task (`defer.rs`).
 //!
 //! Why charge by bytes: counting operations alone, 128 reads of 64 KiB move 8 MB in one poll,
-//! several milliseconds during which small requests wait. Measured in the Shakespeare case (one
-//! 64 KiB-chunk stream beside 20 small clients, `bench/echo_bench`), small-message p99 was
-//! 2.2 ms against tokio's 1.8 ms. Charging one unit per 4 KiB gave 0.53 ms but starved the bulk
-//! stream (0.69x tokio's MB/s); per 16 KiB, 0.76 ms and 0.87x; per 32 KiB, 0.96 ms and 0.98x
-//! (tokio: 1.98 ms), which is what sprout uses. A 64-byte ping-pong still costs one unit.
+//! during which small requests wait. A smaller unit serves the small clients beside a bulk
+//! stream sooner but starves the stream; [`BYTES_PER_UNIT`] is where both held up against tokio
+//! in the Shakespeare case (`bench/echo_bench`; docs/ chapter 10 has the figures for each size).
+//! A 64-byte ping-pong still costs one unit.
 //! Tokio calls the same idea "cooperative scheduling"; gevent has no need for it because a
 //! greenlet switches away on every blocking call.
 //!
@@ -26,11 +25,10 @@
 //! like a full socket. A caller that buffers — a TLS stream — keeps the bytes it could not send
 //! and reports them written, counting on being asked to write again. A copy loop such as
 //! `futures::io::copy` instead goes back to its reader, waits there, and never returns to push
-//! them: the bytes sit in user space while both peers wait for each other. Measured with a
-//! futures-rustls echo on two workers (4 MiB echoed through `futures::io::copy`,
-//! `bench/src/bin/tls_stall.rs`), 13 of 200 rounds stalled that way (0 of 200 since), each
-//! time the budget happened to run out on the last write of a burst. So reads, accepts and channel operations are refused
-//! once the budget is spent, but socket writes only once a second budget's worth has been
+//! them: the bytes sit in user space while both peers wait for each other. A futures-rustls echo
+//! through `futures::io::copy` stalled that way whenever the budget ran out on the last write of
+//! a burst (`bench/src/bin/tls_stall.rs`; docs/ chapter 10). So reads, accepts and channel
+//! operations are refused once the budget is spent, but socket writes only once a second budget's worth has been
 //! overdrawn ([`poll_proceed_write`]): a task that reads and writes yields at a read, which
 //! leaves nothing half-sent, while a task that only writes still yields.
 //!
@@ -82,9 +80,8 @@ pub const BYTES_PER_UNIT: usize = 32 * 1024;
 const WRITE_OVERDRAFT: i32 = BUDGET as i32;
 
 // The small functions below are `#[inline]`: tasks are generic, so their polls are compiled in
-// the user's crate, and without the hint each call into this one is a real call. Measured on
-// the channel ping-pong (`runtime_bench --case pingpong`, 10 alternating runs): 0.95x the
-// build before the budget scope without the hint, 1.05x with it.
+// the user's crate, and without the hint each call into this one is a real call, which the
+// channel ping-pong feels (`bench/JOURNAL.md` has the figure).
 
 thread_local! {
     /// Units left in the current poll on this thread: `Some(n)` inside a [`BudgetScope`] (a

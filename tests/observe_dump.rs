@@ -139,10 +139,12 @@ fn sigusr1_prints_the_dump() {
             let waiter = sprout::TaskBuilder::new()
                 .name("waiting for stdin")
                 .spawn_blocking(|| {
+                    // Said from inside the closure, so the dump that follows finds it running
+                    // (said after `spawn_blocking` returned, it raced the pool thread's start).
+                    println!("ready");
                     let mut line = String::new();
                     std::io::stdin().read_line(&mut line).map(|_| line)
                 });
-            println!("ready");
             waiter.await.expect("the stdin task").expect("read stdin");
         });
         println!("still running after the dump");

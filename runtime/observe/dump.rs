@@ -204,8 +204,9 @@ impl fmt::Display for WaitingOn {
 }
 
 impl fmt::Display for TaskDump {
-    /// One line: `task 5 "name"  idle  polls 3  busy 12 µs (longest 8 µs)  waits on fd 9
-    /// readable  spawned at src/main.rs:10:5`.
+    /// One line, such as
+    /// `task 5 "name"  idle  polls 3  busy 12 µs (longest 8 µs)  waits on fd 9 readable`
+    /// followed by `  spawned at src/main.rs:10:5`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "task {}", self.id)?;
         if let Some(name) = &self.name {

@@ -24,9 +24,9 @@
 //!   worker wakes one if it left tasks in its local queue to steal (`Worker::dispatch_as_batch`).
 //!   Waking at each push woke the helper at the batch's first displaced task, and the helper
 //!   often stole it, ran it and parked again before the batch ended, to be woken again by the
-//!   next one. With two workers under Shakespeare, one wake per batch took the echo server's
-//!   futex calls to 0.36× and its context switches to 0.56× (`scripts/wakeups-under-load.sh`,
-//!   docs chapter 12). I1 still holds: the tasks are pushed before the wake's fence.
+//!   next one. One wake per batch cuts the echo server's futex calls and context switches
+//!   under Shakespeare on two workers (`scripts/wakeups-under-load.sh`; docs/ chapter 12 has
+//!   the figures). I1 still holds: the tasks are pushed before the wake's fence.
 //! - I4: work spreads one wake at a time. A worker that steals and leaves tasks in its own
 //!   queue beyond the one it runs wakes one more sleeper (`Worker::steal`), so a batch too big
 //!   for two workers reaches a third, a fourth, and so on, each woken by a worker that has

@@ -7,14 +7,12 @@
 //! ```
 //!
 //! A worker's local queue is a concurrent `SegQueue` so that other workers can steal from it.
-//! A runtime with one worker has nobody to steal, so its queue needs no atomics. Measured with
-//! callgrind on the echo benchmark (one worker, 50 connections): a task's push and pop through
-//! the `SegQueue` took about 95 user-space instructions, each with an atomic read-modify-write;
-//! through this queue they take about 40 (the thread-local lookup included), and the whole
-//! round trip went from 1,574 instructions to 1,525. Every task of a one-worker runtime passes
-//! through here on each wake-up the LIFO slot does not take, and tokio's `current_thread`
-//! runtime, the peer a one-worker sprout is measured against, keeps a plain `VecDeque` as well
-//! (docs/ chapter 12 has the figures).
+//! A runtime with one worker has nobody to steal, so its queue needs no atomics: a push and a
+//! pop through the `SegQueue` cost an atomic read-modify-write each, which this queue does not
+//! (docs/ chapter 12 counts the instructions per echo round trip). Every task of a one-worker
+//! runtime passes through here on each wake-up the LIFO slot does not take, and tokio's
+//! `current_thread` runtime, the peer a one-worker sprout is measured against, keeps a plain
+//! `VecDeque` as well.
 //!
 //! Invariants:
 //! - I1: only a runtime with exactly one worker uses this queue, and only on worker 0's thread

@@ -19,9 +19,8 @@
 //!   followed by a store is enough; readers (the dump, the watchdog) see a recent value, never a
 //!   torn one.
 //! - I2: poll times are kept only when the runtime's hooks want them (`Hooks::times_polls`:
-//!   `Builder::poll_timing`, or tracing). Reading the clock costs about 40 ns on this machine's
-//!   virtual TSC; twice per poll made the ping-pong benchmark 0.72x as fast, so it is not paid
-//!   by default.
+//!   `Builder::poll_timing`, or tracing). Reading the clock twice per poll slows a poll-heavy
+//!   program measurably (docs/ chapter 14), so it is not paid by default.
 //!
 //! Read next: `runtime/scheduler/mod.rs` (the run queues a woken task goes back to).
 
@@ -45,8 +44,8 @@ pub(crate) struct TaskMeta {
     kind: TaskKind,
     /// Whether anyone watches the runtime (it has hooks). Copied here at spawn (it never
     /// changes), so the per-poll and per-wake checks read a field of the task instead of calling
-    /// its scheduler: when that call went through a `dyn Schedule`, it cost the ping-pong 7%
-    /// (hooks I1).
+    /// its scheduler: through a `dyn Schedule` that call cost the ping-pong measurably
+    /// (`bench/JOURNAL.md`; hooks I1).
     observed: bool,
     /// Whether polls are timed (I2); copied for the same reason.
     timed: bool,
