@@ -25,8 +25,8 @@
 //!   reports a peer's FIN (`EPOLLRDHUP`) — after a short byte-stream read that left no end of
 //!   stream behind. A short read with the FIN already seen keeps readability, so the reader
 //!   comes back for the end of stream that no later event would announce; so does one after
-//!   an event from a wait that could not see a FIN (`polling`'s, which on Linux harvests what
-//!   the raw wait left when the notifier fired), until a read has seen `WouldBlock`.
+//!   an event from a wait that could not see a FIN (`polling`'s, where the raw wait is not
+//!   used), until a read has seen `WouldBlock`.
 //!
 //! Production note: this is the shape of smol's `async-io::Async`; tokio's `AsyncFd` is the
 //! same idea with a readiness guard instead of closures.

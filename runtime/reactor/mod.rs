@@ -64,12 +64,15 @@ use crate::runtime::hooks::{self, Event, MaybeHooks, WakeCause};
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
 use timer_queue::TimerQueue;
-use wait::{Readiness, Waiter};
+use wait::{Notifier, Readiness, Waiter};
 
 /// The reactor of one runtime.
 pub(crate) struct Reactor {
     /// The OS poller (epoll on Linux).
     poller: Poller,
+    /// What interrupts the driver's wait (`wait.rs`, wait I1). Declared after `poller`, so
+    /// dropped after it: the epoll fd closes before the socket registered in it (I1).
+    notifier: Notifier,
     /// Registered sources by key. Locked to register, deregister, and look up event keys.
     sources: Mutex<Slab<Arc<Source>>>,
     /// How many sources are registered; read without the lock by `poll_without_blocking`.
@@ -109,8 +112,10 @@ struct Timers {
 impl Reactor {
     /// A reactor with a fresh poller; it reports to `hooks`, if given.
     pub(crate) fn new(hooks: MaybeHooks) -> io::Result<Reactor> {
+        let poller = Poller::new()?;
         Ok(Reactor {
-            poller: Poller::new()?,
+            notifier: Notifier::new(&poller)?,
+            poller,
             sources: Mutex::new(Slab::new()),
             source_count: AtomicUsize::new(0),
             driver: Mutex::new(Driver {
@@ -201,8 +206,9 @@ impl Reactor {
 
     /// Interrupts the driver's wait (or the next one).
     pub(crate) fn notify(&self) {
-        // Fails only if the eventfd is broken, which `Poller::new` would have reported.
-        let _ = self.poller.notify();
+        // Fails only if the notifier's socket is broken, which `Reactor::new` would have
+        // reported; a full socket already holds a wake-up.
+        let _ = self.notifier.notify(&self.poller);
     }
 
     /// The driver lock, if no other worker holds it.
@@ -229,9 +235,10 @@ impl Reactor {
     /// One `epoll_wait` with the given timeout (`None`: until an event or a notify).
     fn wait_for(&self, driver: &mut Driver, timeout: Option<Duration>) {
         driver.events.clear();
-        if let Err(error) = driver
-            .waiter
-            .wait(&self.poller, timeout, &mut driver.events)
+        if let Err(error) =
+            driver
+                .waiter
+                .wait(&self.poller, &self.notifier, timeout, &mut driver.events)
         {
             // polling retries EINTR itself; anything else means the epoll fd is unusable.
             // Reporting and carrying on keeps timers working; panicking would kill a worker.

@@ -16,19 +16,22 @@
 //! to `dispatch` as they are. Adding and re-arming a source's fd is done here too
 //! ([`epoll_ctl`]), because only a raw registration can ask for `EPOLLRDHUP` — the peer's FIN as
 //! its own, sticky readiness, which lets a reader skip the `recv` that would fail with `EAGAIN`
-//! after a short read (async_io I4). Removal stays with `polling`, and so does the notifier:
+//! after a short read (async_io I4). Removal stays with `polling`.
 //!
-//! - `Poller::notify` writes the notifier's eventfd, which `polling` registered (oneshot) under
-//!   the key `usize::MAX`, and sets a flag that makes later notifies skip the write until a
-//!   `polling` wait clears it. So when the raw wait reports that key, the notifier fired: a
-//!   zero-timeout `polling` wait follows, which clears and re-arms the eventfd and the flag,
-//!   and whatever I/O events it also returns are kept. A notify is never lost (I1).
-//! - A timerfd armed by an earlier `polling` wait reports under the same key, and is handled
-//!   the same way.
+//! The wake-up is sprout's own ([`Notifier`]): a socket pair whose read end is registered
+//! under a key no source uses ([`NOTIFIER_KEY`]). `notify` writes one byte unless one is
+//! already pending; the wait that reports the key drains the socket and clears the flag. So
+//! the raw wait relies on nothing private to `polling` — not its notifier's key, not its
+//! notify flag — and a notify costs one `write`, its reset one `read`. (`polling` keeps a
+//! notifier of its own, which nobody fires on Linux.) Elsewhere the wait is `polling`'s, and
+//! so is the notify.
 //!
 //! Invariants:
-//! - I1: after a wait that reported the notifier's key, `polling`'s notify state is reset
-//!   before the events are dispatched, so the next `notify` wakes the next wait.
+//! - I1: a `notify` is never lost: it writes a byte unless its flag is already set, and the
+//!   wait that reports the notifier drains the socket *before* it clears the flag with a
+//!   swap. A notify whose swap came first is seen by the reset's swap (so the driver, awake,
+//!   sees what it announced); one whose swap came after finds the flag clear and writes a byte
+//!   that wakes the next wait.
 //! - I2 (the first `unsafe` block): `epoll_wait` writes at most `buffer.len()` entries into
 //!   `buffer`, a `Vec` of initialised `epoll_event`s that outlives the call, on an epoll fd
 //!   owned by the `Poller` borrowed for the call.
@@ -40,14 +43,96 @@
 
 use std::io;
 #[cfg(any(target_os = "linux", target_os = "android"))]
+use std::io::{Read, Write};
+#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::os::fd::{AsRawFd, RawFd};
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::os::unix::net::UnixStream;
+#[cfg(any(target_os = "linux", target_os = "android"))]
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use polling::{Events, Poller};
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+use polling::Events;
+use polling::Poller;
 
-/// The key `polling` registers its notifier (and timerfd) under.
+/// The key sprout's notifier is registered under: above any source's key (a slab index).
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const NOTIFY_KEY: u64 = usize::MAX as u64;
+const NOTIFIER_KEY: u64 = u64::MAX - 1;
+
+/// What interrupts the driver's wait (I1): on Linux a socket pair of sprout's own, registered
+/// with the poller; elsewhere `polling`'s notify, which its own wait resets.
+pub(crate) struct Notifier {
+    /// The registered end: readable while a wake-up is pending.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    reader: UnixStream,
+    /// The end `notify` writes to.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    writer: UnixStream,
+    /// `true` from a notify's write until the wait that reports it has drained the socket.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pending: AtomicBool,
+}
+
+impl Notifier {
+    /// A notifier for `poller`: registers its socket on Linux.
+    pub(crate) fn new(poller: &Poller) -> io::Result<Notifier> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let (reader, writer) = UnixStream::pair()?;
+            reader.set_nonblocking(true)?;
+            // A full socket already holds a pending wake-up: a write that would block is moot.
+            writer.set_nonblocking(true)?;
+            let key = NOTIFIER_KEY as usize;
+            epoll_ctl_with(
+                poller,
+                reader.as_raw_fd(),
+                key,
+                false,
+                libc::EPOLLIN | libc::EPOLLET,
+            )?;
+            Ok(Notifier {
+                reader,
+                writer,
+                pending: AtomicBool::new(false),
+            })
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            let _ = poller;
+            Ok(Notifier {})
+        }
+    }
+
+    /// Interrupts the driver's wait, or the next one (I1).
+    pub(crate) fn notify(&self, poller: &Poller) -> io::Result<()> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            let _ = poller;
+            if !self.pending.swap(true, Ordering::AcqRel) {
+                match (&self.writer).write(&[1]) {
+                    Ok(_) => {}
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            Ok(())
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            poller.notify()
+        }
+    }
+
+    /// After a wait reported the notifier: drains the socket, then clears the flag (I1).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn reset(&self) {
+        let mut bytes = [0u8; 64];
+        // Until `WouldBlock` (or an error: nothing more to read either way).
+        while (&self.reader).read(&mut bytes).is_ok_and(|read| read > 0) {}
+        self.pending.swap(false, Ordering::AcqRel);
+    }
+}
 
 /// Events per wait; more wait for the next one (edge-triggered events stay queued).
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -66,11 +151,9 @@ pub(crate) struct Readiness {
     /// read from now on returns what is left, then end of stream, with no further event.
     /// Always `false` where the wait cannot tell ([`REPORTS_READ_CLOSED`]).
     pub(crate) read_closed: bool,
-    /// The event came through `polling`'s wait, which hides `EPOLLRDHUP`: it may carry the
-    /// peer's FIN without saying so. On Linux that wait runs right after the notifier fired
-    /// (I1), and harvests whatever the raw wait left: the events that arrived in between, and
-    /// those past the raw buffer's [`CAPACITY`]. A reader must not take a short read after such
-    /// an event as "drained" (async_io I4).
+    /// The event came through `polling`'s wait (where the raw one is not used), which hides
+    /// `EPOLLRDHUP`: it may carry the peer's FIN without saying so. A reader must not take a
+    /// short read after such an event as "drained" (async_io I4).
     pub(crate) closed_unknown: bool,
 }
 
@@ -83,7 +166,8 @@ pub(crate) struct Waiter {
     /// Where `epoll_wait` writes (I2).
     #[cfg(any(target_os = "linux", target_os = "android"))]
     raw: Vec<libc::epoll_event>,
-    /// `polling`'s events, for the zero-timeout wait that resets the notifier (I1).
+    /// `polling`'s events, for its wait where the raw one is not used.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     fallback: Events,
 }
 
@@ -93,6 +177,7 @@ impl Waiter {
         Waiter {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             raw: vec![libc::epoll_event { events: 0, u64: 0 }; CAPACITY],
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
             fallback: Events::new(),
         }
     }
@@ -102,15 +187,17 @@ impl Waiter {
     pub(crate) fn wait(
         &mut self,
         poller: &Poller,
+        notifier: &Notifier,
         timeout: Option<Duration>,
         ready: &mut Vec<Readiness>,
     ) -> io::Result<()> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
         {
-            self.epoll_wait(poller, timeout, ready)
+            self.epoll_wait(poller, notifier, timeout, ready)
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
         {
+            let _ = notifier; // `polling`'s wait resets its own notify.
             self.polling_wait(poller, timeout, ready)
         }
     }
@@ -120,6 +207,7 @@ impl Waiter {
     fn epoll_wait(
         &mut self,
         poller: &Poller,
+        notifier: &Notifier,
         timeout: Option<Duration>,
         ready: &mut Vec<Readiness>,
     ) -> io::Result<()> {
@@ -152,7 +240,7 @@ impl Waiter {
         for event in &self.raw[..count] {
             // Copied out: the struct is packed on x86-64.
             let (flags, key) = (event.events as i32, event.u64);
-            if key == NOTIFY_KEY {
+            if key == NOTIFIER_KEY {
                 notified = true;
                 continue;
             }
@@ -166,14 +254,13 @@ impl Waiter {
             });
         }
         if notified {
-            // A zero-timeout `polling` wait clears and re-arms the notifier and its flag, and
-            // any I/O events it also returns are kept (I1).
-            self.polling_wait(poller, Some(Duration::ZERO), ready)?;
+            notifier.reset(); // I1
         }
         Ok(())
     }
 
     /// One `polling` wait, its events appended to `ready`.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     fn polling_wait(
         &mut self,
         poller: &Poller,
@@ -200,12 +287,25 @@ impl Waiter {
 /// makes the kernel report the fd's current state again (`Reactor::rearm`).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn epoll_ctl(poller: &Poller, fd: RawFd, key: usize, modify: bool) -> io::Result<()> {
+    let interest = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
+    epoll_ctl_with(poller, fd, key, modify, interest)
+}
+
+/// [`epoll_ctl`] with the events of `interest` (the notifier wants only `EPOLLIN`: its read
+/// end is writable from the start, and that edge would wake the first wait for nothing).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn epoll_ctl_with(
+    poller: &Poller,
+    fd: RawFd,
+    key: usize,
+    modify: bool,
+    interest: i32,
+) -> io::Result<()> {
     let op = if modify {
         libc::EPOLL_CTL_MOD
     } else {
         libc::EPOLL_CTL_ADD
     };
-    let interest = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
     let mut event = libc::epoll_event {
         events: interest as u32,
         u64: key as u64,
@@ -225,19 +325,25 @@ mod tests {
     use super::*;
     use std::time::Instant;
 
-    /// I1: each notify wakes a wait, also the second and third (`polling` skips the eventfd
-    /// write of a notify while its flag from the last one is still set, and only its own wait
-    /// clears that flag).
+    /// I1: each notify wakes a wait, also the second and third (a notify skips its write
+    /// while the flag from the last one is still set, and only the wait's reset clears it).
     #[test]
     fn every_notify_wakes_a_wait() {
         let poller = Poller::new().unwrap();
+        let notifier = Notifier::new(&poller).unwrap();
         let mut waiter = Waiter::new();
         let mut ready = Vec::new();
         for round in 0..3 {
-            poller.notify().unwrap();
+            notifier.notify(&poller).unwrap();
+            notifier.notify(&poller).unwrap(); // Coalesced with the first.
             let start = Instant::now();
             waiter
-                .wait(&poller, Some(Duration::from_secs(10)), &mut ready)
+                .wait(
+                    &poller,
+                    &notifier,
+                    Some(Duration::from_secs(10)),
+                    &mut ready,
+                )
                 .unwrap();
             assert!(
                 start.elapsed() < Duration::from_secs(5),
@@ -247,42 +353,42 @@ mod tests {
         assert!(ready.is_empty(), "a notify is not an I/O event");
     }
 
-    /// A FIN must never be reported as a plain "readable" (async_io I4 would then take the last
-    /// short read as "drained", forget the readability, and the reader would wait forever for
-    /// an end of stream already reported). Here the raw wait's buffer is filled by other ready
-    /// fds and the notifier, so the FIN's event is left for the `polling` wait that resets the
-    /// notifier (I1), which cannot see `EPOLLRDHUP`: it must come out as "may be closed".
+    /// A FIN left past one wait's buffer comes out in the next wait, with its "read closed"
+    /// flag (async_io I4): the raw wait hands over every event it takes, and the rest stay
+    /// queued in the kernel, edge-triggered or not.
     #[test]
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn a_fin_harvested_after_the_notifier_is_not_a_plain_readable() {
+    fn a_fin_past_the_buffer_comes_in_the_next_wait_with_its_flag() {
         use std::io::Write;
-        use std::os::unix::net::UnixStream;
         let poller = Poller::new().unwrap();
+        let notifier = Notifier::new(&poller).unwrap();
         // Registered, an empty socket is writable at once: these become ready in this order,
         // and the raw wait takes the first CAPACITY events in that order.
         let mut fillers = Vec::new();
-        for key in 0..CAPACITY - 1 {
+        for key in 0..CAPACITY {
             let (a, b) = UnixStream::pair().unwrap();
             epoll_ctl(&poller, a.as_raw_fd(), key, false).unwrap();
             fillers.push((a, b));
         }
-        poller.notify().unwrap();
         let (reader, mut writer) = UnixStream::pair().unwrap();
         let fin_key = CAPACITY + 7;
         writer.write_all(b"the last bytes").unwrap();
         writer.shutdown(std::net::Shutdown::Write).unwrap();
         epoll_ctl(&poller, reader.as_raw_fd(), fin_key, false).unwrap();
         let mut ready = Vec::new();
-        Waiter::new()
-            .wait(&poller, Some(Duration::ZERO), &mut ready)
-            .unwrap();
+        let mut waiter = Waiter::new();
+        for _ in 0..3 {
+            waiter
+                .wait(&poller, &notifier, Some(Duration::ZERO), &mut ready)
+                .unwrap();
+        }
         let fin = ready
             .iter()
             .find(|event| event.key == fin_key)
-            .expect("the FIN's event is reported by the same wait");
+            .expect("the FIN's event is reported by a later wait");
         assert!(fin.readable);
         assert!(
-            fin.read_closed || fin.closed_unknown,
+            fin.read_closed,
             "the FIN came out as a plain readable: {fin:?}"
         );
         // The epoll fd closes first, so no registered fd outlives it (reactor I1).
@@ -293,11 +399,12 @@ mod tests {
     #[test]
     fn a_wait_lasts_at_least_its_timeout() {
         let poller = Poller::new().unwrap();
+        let notifier = Notifier::new(&poller).unwrap();
         let mut waiter = Waiter::new();
         let timeout = Duration::from_micros(1_500);
         let start = Instant::now();
         waiter
-            .wait(&poller, Some(timeout), &mut Vec::new())
+            .wait(&poller, &notifier, Some(timeout), &mut Vec::new())
             .unwrap();
         assert!(
             start.elapsed() >= timeout,
