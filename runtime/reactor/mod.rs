@@ -40,6 +40,7 @@
 //!
 //! Read next: `runtime/reactor/wait.rs`.
 
+mod notifier;
 mod observed;
 mod source;
 mod timer_queue;
@@ -63,8 +64,9 @@ use polling::{Event as PollEvent, PollMode};
 use crate::runtime::hooks::{self, Event, MaybeHooks, WakeCause};
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
+use notifier::Notifier;
 use timer_queue::TimerQueue;
-use wait::{Notifier, Readiness, Waiter};
+use wait::{Readiness, Waiter};
 
 /// The reactor of one runtime.
 pub(crate) struct Reactor {
@@ -113,8 +115,11 @@ impl Reactor {
     /// A reactor with a fresh poller; it reports to `hooks`, if given.
     pub(crate) fn new(hooks: MaybeHooks) -> io::Result<Reactor> {
         let poller = Poller::new()?;
+        let notifier = Notifier::new()?;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        wait::register_notifier(&poller, notifier.fd())?;
         Ok(Reactor {
-            notifier: Notifier::new(&poller)?,
+            notifier,
             poller,
             sources: Mutex::new(Slab::new()),
             source_count: AtomicUsize::new(0),

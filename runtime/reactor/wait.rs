@@ -18,121 +18,41 @@
 //! its own, sticky readiness, which lets a reader skip the `recv` that would fail with `EAGAIN`
 //! after a short read (async_io I4). Removal stays with `polling`.
 //!
-//! The wake-up is sprout's own ([`Notifier`]): a socket pair whose read end is registered
-//! under a key no source uses ([`NOTIFIER_KEY`]). `notify` writes one byte unless one is
-//! already pending; the wait that reports the key drains the socket and clears the flag. So
-//! the raw wait relies on nothing private to `polling` — not its notifier's key, not its
-//! notify flag — and a notify costs one `write`, its reset one `read`. (`polling` keeps a
-//! notifier of its own, which nobody fires on Linux.) Elsewhere the wait is `polling`'s, and
-//! so is the notify.
+//! The wake-up is sprout's own ([`Notifier`], `notifier.rs`), registered under a key no
+//! source uses ([`NOTIFIER_KEY`]), so the raw wait relies on nothing private to `polling`;
+//! a notify costs one `write`, its reset one `read`. (`polling` keeps a notifier of its own,
+//! which nobody fires on Linux.) Elsewhere the wait is `polling`'s, and so is the notify.
 //!
 //! Invariants:
-//! - I1: a `notify` is never lost: it writes a byte unless its flag is already set, and the
-//!   wait that reports the notifier drains the socket *before* it clears the flag with a
-//!   swap. A notify whose swap came first is seen by the reset's swap (so the driver, awake,
-//!   sees what it announced); one whose swap came after finds the flag clear and writes a byte
-//!   that wakes the next wait.
+//! - I1: a `notify` is never lost: the wait that reports the notifier resets it (drains its
+//!   socket, then clears its flag) before the events are dispatched; `notifier.rs` says why
+//!   that order.
 //! - I2 (the first `unsafe` block): `epoll_wait` writes at most `buffer.len()` entries into
 //!   `buffer`, a `Vec` of initialised `epoll_event`s that outlives the call, on an epoll fd
 //!   owned by the `Poller` borrowed for the call.
 //! - I3 (the second): `epoll_ctl` reads one initialised `epoll_event` that outlives the call,
 //!   on the poller's epoll fd; the fd it registers stays open until `Reactor::deregister`
-//!   deletes it (reactor I1), so no later fd with the same number inherits its events.
+//!   deletes it (reactor I1) — the notifier's, until after the epoll fd itself is closed — so
+//!   no later fd with the same number inherits its events.
 //!
-//! Read next: `runtime/reactor/source.rs`.
+//! Read next: `runtime/reactor/notifier.rs`.
 
 use std::io;
 #[cfg(any(target_os = "linux", target_os = "android"))]
-use std::io::{Read, Write};
-#[cfg(any(target_os = "linux", target_os = "android"))]
 use std::os::fd::{AsRawFd, RawFd};
-#[cfg(any(target_os = "linux", target_os = "android"))]
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
 use std::os::unix::net::UnixStream;
-#[cfg(any(target_os = "linux", target_os = "android"))]
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 use polling::Events;
 use polling::Poller;
 
+use super::notifier::Notifier;
+
 /// The key sprout's notifier is registered under: above any source's key (a slab index).
 #[cfg(any(target_os = "linux", target_os = "android"))]
 const NOTIFIER_KEY: u64 = u64::MAX - 1;
-
-/// What interrupts the driver's wait (I1): on Linux a socket pair of sprout's own, registered
-/// with the poller; elsewhere `polling`'s notify, which its own wait resets.
-pub(crate) struct Notifier {
-    /// The registered end: readable while a wake-up is pending.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    reader: UnixStream,
-    /// The end `notify` writes to.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    writer: UnixStream,
-    /// `true` from a notify's write until the wait that reports it has drained the socket.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    pending: AtomicBool,
-}
-
-impl Notifier {
-    /// A notifier for `poller`: registers its socket on Linux.
-    pub(crate) fn new(poller: &Poller) -> io::Result<Notifier> {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            let (reader, writer) = UnixStream::pair()?;
-            reader.set_nonblocking(true)?;
-            // A full socket already holds a pending wake-up: a write that would block is moot.
-            writer.set_nonblocking(true)?;
-            let key = NOTIFIER_KEY as usize;
-            epoll_ctl_with(
-                poller,
-                reader.as_raw_fd(),
-                key,
-                false,
-                libc::EPOLLIN | libc::EPOLLET,
-            )?;
-            Ok(Notifier {
-                reader,
-                writer,
-                pending: AtomicBool::new(false),
-            })
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            let _ = poller;
-            Ok(Notifier {})
-        }
-    }
-
-    /// Interrupts the driver's wait, or the next one (I1).
-    pub(crate) fn notify(&self, poller: &Poller) -> io::Result<()> {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            let _ = poller;
-            if !self.pending.swap(true, Ordering::AcqRel) {
-                match (&self.writer).write(&[1]) {
-                    Ok(_) => {}
-                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                    Err(error) => return Err(error),
-                }
-            }
-            Ok(())
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            poller.notify()
-        }
-    }
-
-    /// After a wait reported the notifier: drains the socket, then clears the flag (I1).
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn reset(&self) {
-        let mut bytes = [0u8; 64];
-        // Until `WouldBlock` (or an error: nothing more to read either way).
-        while (&self.reader).read(&mut bytes).is_ok_and(|read| read > 0) {}
-        self.pending.swap(false, Ordering::AcqRel);
-    }
-}
 
 /// Events per wait; more wait for the next one (edge-triggered events stay queued).
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -291,6 +211,13 @@ pub(crate) fn epoll_ctl(poller: &Poller, fd: RawFd, key: usize, modify: bool) ->
     epoll_ctl_with(poller, fd, key, modify, interest)
 }
 
+/// Registers the notifier's socket `fd` under [`NOTIFIER_KEY`], for input only.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub(super) fn register_notifier(poller: &Poller, fd: RawFd) -> io::Result<()> {
+    let interest = libc::EPOLLIN | libc::EPOLLET;
+    epoll_ctl_with(poller, fd, NOTIFIER_KEY as usize, false, interest)
+}
+
 /// [`epoll_ctl`] with the events of `interest` (the notifier wants only `EPOLLIN`: its read
 /// end is writable from the start, and that edge would wake the first wait for nothing).
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -323,6 +250,14 @@ fn epoll_ctl_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A notifier registered with `poller`, as `Reactor::new` makes it.
+    fn registered_notifier(poller: &Poller) -> Notifier {
+        let notifier = Notifier::new().unwrap();
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        register_notifier(poller, notifier.fd()).unwrap();
+        notifier
+    }
     use std::time::Instant;
 
     /// I1: each notify wakes a wait, also the second and third (a notify skips its write
@@ -330,7 +265,7 @@ mod tests {
     #[test]
     fn every_notify_wakes_a_wait() {
         let poller = Poller::new().unwrap();
-        let notifier = Notifier::new(&poller).unwrap();
+        let notifier = registered_notifier(&poller);
         let mut waiter = Waiter::new();
         let mut ready = Vec::new();
         for round in 0..3 {
@@ -361,7 +296,7 @@ mod tests {
     fn a_fin_past_the_buffer_comes_in_the_next_wait_with_its_flag() {
         use std::io::Write;
         let poller = Poller::new().unwrap();
-        let notifier = Notifier::new(&poller).unwrap();
+        let notifier = registered_notifier(&poller);
         // Registered, an empty socket is writable at once: these become ready in this order,
         // and the raw wait takes the first CAPACITY events in that order.
         let mut fillers = Vec::new();
@@ -399,7 +334,7 @@ mod tests {
     #[test]
     fn a_wait_lasts_at_least_its_timeout() {
         let poller = Poller::new().unwrap();
-        let notifier = Notifier::new(&poller).unwrap();
+        let notifier = registered_notifier(&poller);
         let mut waiter = Waiter::new();
         let timeout = Duration::from_micros(1_500);
         let start = Instant::now();
