@@ -9,16 +9,21 @@ use std::time::{Duration, Instant};
 
 use support::within;
 
+/// A runtime of one worker whose blocking pool may grow to four threads.
+fn one_worker_and_a_pool_of_four() -> sprout::Runtime {
+    sprout::Runtime::builder()
+        .workers(1)
+        .max_blocking_threads(4)
+        .build()
+        .unwrap()
+}
+
 /// 16 jobs that each block 50 ms on a pool capped at 4 threads: never more than 4 at once, all
 /// results arrive, and a timer on the single worker is not delayed by the blocking work.
 #[test]
 fn pool_respects_its_cap_and_keeps_workers_free() {
     within(Duration::from_secs(30), "blocking pool cap", || {
-        let rt = sprout::Runtime::builder()
-            .workers(1)
-            .max_blocking_threads(4)
-            .build()
-            .unwrap();
+        let rt = one_worker_and_a_pool_of_four();
         rt.block_on(async {
             let running = Arc::new(AtomicUsize::new(0));
             let most = Arc::new(AtomicUsize::new(0));
@@ -124,11 +129,7 @@ fn a_quick_job_does_not_wait_behind_a_slow_one() {
         Duration::from_secs(30),
         "quick job behind a slow one",
         || {
-            let rt = sprout::Runtime::builder()
-                .workers(1)
-                .max_blocking_threads(4)
-                .build()
-                .unwrap();
+            let rt = one_worker_and_a_pool_of_four();
             rt.block_on(async {
                 sprout::spawn_blocking(|| ()).await.unwrap();
                 let deadline = Instant::now() + Duration::from_secs(5);
