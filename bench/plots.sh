@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Regenerates the book's charts (docs/plots/*.svg) from fresh benchmark runs, in one command:
+# Regenerates every table and chart of the book's chapter 12 (docs/plots/) from fresh runs, in
+# one command:
 #
-#   bench/plots.sh            # about 10 minutes on a 2-core machine
+#   bench/plots.sh                   # about 20 minutes on a 2-core machine
 #   ROUNDS=1 SECS=2 bench/plots.sh   # a quick look (noisier)
 #
-# It builds what it needs (release), runs the lecture comparison (echo_bench --lecture) and the
-# spawn and memory cases of runtime_bench, keeps their tables in docs/plots/*.txt, and draws the
-# SVGs from their medians with `plots`. Server on CPU 0, load on CPU 1 (taskset, as always).
+# It builds what it needs (release) and runs, server on CPU 0 and load on CPU 1 (taskset):
+#   echo.txt      echo_bench: sprout beside tokio, smol and a raw epoll loop, plus idle memory;
+#   runtime.txt   runtime_bench: spawn, bytes per pending task, ping-pong, timers;
+#   fanout.txt    fanout: one worker against two (not pinned: two workers need both CPUs);
+#   lecture.txt   echo_bench --lecture: the lecture's stages side by side;
+# then draws the SVGs from their medians with `plots`. Each .txt starts with its command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-3}"
@@ -16,9 +20,15 @@ mkdir -p "$OUT"
 cargo build --release --quiet --examples
 (cd bench && cargo build --release --quiet)
 rm -f "$OUT/lecture.tsv" "$OUT/runtime.tsv"
-target/release/echo_bench --lecture --rounds "$ROUNDS" --secs "$SECS" --tsv "$OUT/lecture.tsv" | tee "$OUT/lecture.txt"
-: > "$OUT/runtime.txt"
-for case in spawn memory; do
-    target/release/runtime_bench --rounds "$ROUNDS" --only "$case" --tsv "$OUT/runtime.tsv" | tee -a "$OUT/runtime.txt"
-done
+
+# run FILE COMMAND...: runs COMMAND, writing "$ COMMAND" and then its output to FILE.
+run() {
+    local file="$1"
+    shift
+    { echo "\$ $*"; "$@"; } | tee "$OUT/$file"
+}
+run echo.txt target/release/echo_bench --rounds "$ROUNDS" --secs "$SECS"
+run runtime.txt target/release/runtime_bench --rounds "$ROUNDS" --tsv "$OUT/runtime.tsv"
+run fanout.txt target/release/fanout --rounds "$((ROUNDS + 2))"
+run lecture.txt target/release/echo_bench --lecture --rounds "$ROUNDS" --secs "$SECS" --tsv "$OUT/lecture.tsv"
 target/release/plots --lecture "$OUT/lecture.tsv" --runtime "$OUT/runtime.tsv" --out "$OUT"

@@ -1,9 +1,10 @@
 //! The book's code listings are the code: every listing in `docs/*.md` sits under a marker
 //! `<!-- listing PATH:ANCHOR -->` and must equal the lines between `// ANCHOR: ANCHOR` and
 //! `// ANCHOR_END: ANCHOR` in PATH (relative to docs/; nested anchor lines left out; shifted left
-//! by the region's common indentation). So the
-//! chapters show their code wherever they are read — GitHub, an editor, mdbook — and this test
-//! fails the moment a listing and its source part ways, or the region is gone.
+//! by the region's common indentation). A bare `<!-- listing PATH -->` quotes the whole file:
+//! that is how the chapters show their exercises' patches. So the chapters show their code
+//! wherever they are read — GitHub, an editor, mdbook — and this test fails the moment a
+//! listing and its source part ways, or the region is gone.
 //!
 //! One command rewrites every listing from its source:
 //!
@@ -111,11 +112,13 @@ fn check_chapter(
 }
 
 /// The lines between `ANCHOR: name` and `ANCHOR_END: name` in the file `path:name` names
-/// (relative to docs/), without nested anchor lines.
+/// (relative to docs/), without nested anchor lines; or, for a bare `path`, the whole file
+/// (how the chapters show their exercises' patches).
 fn source_region(docs: &Path, target: &str) -> Result<Vec<String>, String> {
-    let (path, anchor) = target
-        .rsplit_once(':')
-        .ok_or("no ':ANCHOR' after the path")?;
+    let Some((path, anchor)) = target.rsplit_once(':') else {
+        let whole = fs::read_to_string(docs.join(target)).map_err(|error| format!("{error}"))?;
+        return Ok(whole.lines().map(str::to_string).collect());
+    };
     let source = fs::read_to_string(docs.join(path)).map_err(|error| format!("{error}"))?;
     let start = format!("ANCHOR: {anchor}");
     let end = format!("ANCHOR_END: {anchor}");

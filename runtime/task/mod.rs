@@ -25,6 +25,7 @@
 //! | `JOIN_WAKER`| the `JoinHandle` storing its waker  | never                           |
 //! | `JOINER_LOCKED` | a thread taking the joiner's slot (`joiner.rs`) | the same thread |
 //!
+// ANCHOR: invariants
 //! Invariants (cited as task I1… elsewhere):
 //! - I1: a task is in at most one run queue at a time: only the wake-up that sets `SCHEDULED`
 //!   while neither `SCHEDULED` nor `RUNNING` was set pushes it.
@@ -41,6 +42,7 @@
 //! - I6: a task enters the runtime's registry when it is spawned, before it can be queued, and
 //!   leaves it on completion; so the registry lists every live task (for the dump, the watchdog
 //!   and shutdown), whatever queue or waker list holds it.
+// ANCHOR_END: invariants
 //!
 //! Read next: `runtime/task/schedule.rs`.
 

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+pub mod captures;
 pub mod counting_alloc;
 pub mod json;
 
