@@ -51,10 +51,9 @@ fn busy_block_on<F: Future>(future: F) -> (F::Output, u64) {
 // ANCHOR_END: busy_block_on
 
 // ANCHOR: timer
-/// Ready once `deadline` has passed. It does not ask to be polled in a loop: its first
-/// `Pending` hands a clone of the waker to a thread that sleeps until the deadline and then
-/// calls `wake`. (A real timer keeps the waker of its latest poll, since a task may move; this
-/// one is driven by one `block_on`, whose waker never changes. Chapter 10 has sprout's.)
+/// Ready once `deadline` has passed. Its first `Pending` hands a clone of the waker to a thread
+/// that sleeps until the deadline and then calls `wake`. (A real timer keeps the waker of its
+/// latest poll; this one's `block_on` never changes its waker.)
 struct Timer {
     deadline: Instant,
     waker_sent: bool,
@@ -109,9 +108,7 @@ fn block_on<F: Future>(future: F) -> (F::Output, u64) {
         if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
             return (output, polls);
         }
-        // Returns at once if `wake` came first (the unpark is remembered), so a wake-up that
-        // races ahead of this line is not lost. It may also return for no reason: then the
-        // future is polled once more, finds it is not ready, and we sleep again.
+        // Returns at once if `wake` came first (the unpark is remembered): no lost wake-up.
         thread::park();
         polls += 1;
     }

@@ -124,6 +124,7 @@ impl Worker {
             .or_else(|| self.steal())
             .or_else(|| self.after_the_reactor())
     }
+    // ANCHOR_END: next_task
 
     /// When only tasks that yielded are left: looks at the reactor first, so whatever became
     /// ready goes ahead of them (defer I2), then takes the first of them all.
@@ -156,7 +157,6 @@ impl Worker {
             self.shared.requeue_deferred(self.index, task);
         }
     }
-    // ANCHOR_END: next_task
 
     /// Takes about half of another worker's local queue; returns one task to run now.
     fn steal(&self) -> Option<Runnable> {
