@@ -24,7 +24,12 @@ for server in echo_threads echo; do
     sleep 0.5
     held=$(taskset -c 1 "$release/echo_load" --addr 127.0.0.1:$port --mode hold --conns "$conns" \
         --server-pid $pid | tr ' ' '\n' | grep bytes_per_conn | cut -d= -f2)
-    sleep 2 # the held connections' threads exit (and take their counts with them) before sampling
+    # The held connections' threads must be gone (taking their counts with them) before the
+    # sample starts, or the sum can even fall: wait, up to 30 s, until fewer than 10 are left.
+    for _ in $(seq 300); do
+        [ "$(ls /proc/$pid/task 2>/dev/null | wc -l)" -lt 10 ] && break
+        sleep 0.1
+    done
     # Sampled while the load runs: a thread's counts vanish with it when its connection closes.
     out=$(mktemp)
     taskset -c 1 "$release/echo_load" --addr 127.0.0.1:$port --mode pingpong --conns "$pings" \
