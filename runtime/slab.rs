@@ -13,7 +13,7 @@
 //!   with it; only then may the slot be handed out again.
 //! - I2: `free` lists exactly the vacant slots, so `len == slots.len() - free.len()`.
 //!
-//! Read next: `runtime/task/loom_model.rs`.
+//! Read next: `net/mod.rs` (the sockets, built on `Async<T>` alone).
 
 /// A collection that hands out small integer keys for the values put into it.
 ///

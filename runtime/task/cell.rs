@@ -38,7 +38,7 @@
 //!
 //! `tests/task_inline.rs` checks I1 from outside: a `!Unpin` future records its address at every
 //! poll and in its destructor, on each way a task can end, and every output is taken once.
-//! I2 is model-checked: `task/loom_model.rs` builds this module on loom's `UnsafeCell`, which
+//! I2 is model-checked: `tests/loom/task_model.rs` builds this module on loom's `UnsafeCell`, which
 //! reports any two threads touching the stage without an ordering between them; its
 //! `shutdown_racing_the_run_drops_the_future_once` fails that way if `claim_for_shutdown`
 //! ignores `RUNNING` or `start_run` ignores a claim.

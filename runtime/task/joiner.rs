@@ -24,7 +24,7 @@
 //!
 //! The slot is an `UnsafeCell`, so reaching it is `unsafe` (the deref in [`JoinerGuard`]) and
 //! the header needs an `unsafe impl Sync`: this file's two `unsafe` items, both resting on I1.
-//! `task/loom_model.rs` builds this file on loom's `UnsafeCell`, which reports two threads in
+//! `tests/loom/task_model.rs` builds this file on loom's `UnsafeCell`, which reports two threads in
 //! the slot without an ordering between them: `a_joiner_on_another_thread_gets_the_output` and
 //! `the_joiner_slot_is_held_by_one_thread_at_a_time` there both fail that way ("currently
 //! writing to cell") if `joiner` takes the bit without looking whether it was set.

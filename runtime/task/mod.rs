@@ -51,7 +51,10 @@ mod id;
 mod join;
 mod joiner;
 pub(crate) mod local;
+// The loom model lives with the tests (`tests/loom/task_model.rs`) but is built as a child of
+// this module, since it drives the task's crate-private parts directly.
 #[cfg(all(test, loom))]
+#[path = "../../tests/loom/task_model.rs"]
 mod loom_model;
 mod meta;
 mod poll;
@@ -71,7 +74,7 @@ use std::task::{Context, Poll, Waker};
 
 // The state word, and the `UnsafeCell`s that `cell.rs` and `joiner.rs` take from here (the
 // stage's and the joiner's slot's), come from loom when the crate is built for model checking
-// (`RUSTFLAGS="--cfg loom"`, see `task/loom_model.rs`), so the checker explores every
+// (`RUSTFLAGS="--cfg loom"`, see `tests/loom/task_model.rs`), so the checker explores every
 // interleaving of this very code; from std otherwise.
 #[cfg(loom)]
 use loom::{

@@ -18,7 +18,7 @@ use super::{Header, JoinError, PollOutcome};
 
 /// What a task needs from the runtime that runs it. The task module defines it and the
 /// scheduler implements it (`scheduler/mod.rs`), so this module never names its scheduler: a
-/// task can be run, and tested, with any implementation (`task/loom_model.rs` does). A task's
+/// task can be run, and tested, with any implementation (`tests/loom/task_model.rs` does). A task's
 /// cell is generic over it rather than holding an `Arc<dyn Schedule>`: the runtime has one
 /// scheduler type, so the calls are direct, and the task's pointer to it is 8 bytes, not 16.
 pub(crate) trait Schedule: Send + Sync + 'static {

@@ -18,7 +18,8 @@
 //! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test --lib --release loom_model
 //! ```
 //!
-//! Read next: `net/mod.rs` (the sockets, built on `Async<T>` alone).
+//! It lives under tests/ but is compiled as `runtime/task/`'s child module `loom_model` (a
+//! `#[path]` in `task/mod.rs`), because it drives the task's crate-private parts.
 
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
