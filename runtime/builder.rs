@@ -1,5 +1,6 @@
 //! Configuring a runtime: [`Builder`], and the environment variables that set its defaults
-//! (`SPROUT_WORKERS`, `SPROUT_TRACE`, `SPROUT_WATCHDOG_MS`, `SPROUT_SHUTDOWN_REPORT`).
+//! (`environment.rs`: `SPROUT_WORKERS`, `SPROUT_WATCHDOG_MS`, `SPROUT_REACTOR`; the glass box
+//! reads `SPROUT_TRACE` and `SPROUT_SHUTDOWN_REPORT`).
 //!
 //! Where it sits in the flow: before it. `build()` creates what the flow runs on — the reactor,
 //! the worker threads, the blocking pool, the monitor thread — and hands back a [`Runtime`]
@@ -12,30 +13,23 @@
 //! Every setting has a builder method; the environment variables only change the defaults, and
 //! a malformed one is an `InvalidInput` error that names it, never a silent fallback.
 //!
-//! Read next: `runtime/runtime.rs`.
+//! Read next: `runtime/environment.rs`.
 
 use std::io;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use super::hooks::{Event, Hooks};
-use super::observe::{
-    self, GlassBox, Monitor, MonitorConfig, ShutdownReport, TraceTo, DEFAULT_WATCHDOG, WATCHDOG_ENV,
+use super::environment::{
+    invalid, wait_mode_from_environment, watchdog_from_environment, workers_from_environment,
 };
-use super::reactor::Reactor;
+use super::hooks::{Event, Hooks};
+use super::observe::{self, GlassBox, Monitor, MonitorConfig, ShutdownReport, TraceTo};
+use super::reactor::{Reactor, WaitMode};
 use super::runtime::Runtime;
 use super::scheduler::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE};
 use super::scheduler::worker::Worker;
 use super::scheduler::{context, Scheduler};
 use super::task;
-
-/// The environment variable that sets the default number of workers (like tokio's
-/// `TOKIO_WORKER_THREADS`): `SPROUT_WORKERS=1` makes any sprout program single-threaded.
-///
-/// ```
-/// assert_eq!(sprout::runtime::WORKERS_ENV, "SPROUT_WORKERS");
-/// ```
-pub const WORKERS_ENV: &str = "SPROUT_WORKERS";
 
 /// Default cap on blocking-pool threads (tokio uses the same number).
 const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
@@ -73,6 +67,9 @@ pub struct Builder {
     /// What `Runtime::drop` reports; `None` means `SPROUT_SHUTDOWN_REPORT`, or only what it
     /// could not stop.
     shutdown_report: Option<ShutdownReport>,
+    /// The portable reactor (`polling` only) or the raw one; `None` means `SPROUT_REACTOR`,
+    /// or raw where it exists.
+    portable_reactor: Option<bool>,
 }
 
 impl Default for Builder {
@@ -87,6 +84,7 @@ impl Default for Builder {
             dump_on_sigusr1: true,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             shutdown_report: None,
+            portable_reactor: None,
         }
     }
 }
@@ -265,13 +263,30 @@ impl Builder {
         self
     }
 
+    /// Makes the reactor use only `polling`'s portable calls (`true`), the path every platform
+    /// but Linux takes, instead of sprout's own `epoll_wait` and `epoll_ctl` (`false`, the
+    /// default on Linux). Same as `SPROUT_REACTOR=portable` (or `raw`). The portable path
+    /// costs five syscalls per wait instead of one and reads one `recv` more per message
+    /// (docs/ chapter 9); it exists on Linux so that the tests can run on it.
+    ///
+    /// ```
+    /// let portable = sprout::Runtime::builder().portable_reactor(true).build()?;
+    /// portable.block_on(sprout::sleep(std::time::Duration::from_millis(1)));
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn portable_reactor(mut self, portable: bool) -> Builder {
+        self.portable_reactor = Some(portable);
+        self
+    }
+
     /// Starts the runtime: creates the reactor, the background worker threads and, unless both
     /// the watchdog and the SIGUSR1 dump are off, the monitor thread.
     ///
     /// Fails if the worker count is zero or above 65,536 or `SPROUT_WORKERS` is not a positive
     /// integer, if
     /// `SPROUT_WATCHDOG_MS` is not a number, if `SPROUT_SHUTDOWN_REPORT` is not `off`, `stuck`
-    /// or `all`, or if the poller or a thread cannot be created.
+    /// or `all`, if `SPROUT_REACTOR` is not `portable` or `raw` (raw only on Linux), or if the
+    /// poller or a thread cannot be created.
     ///
     /// ```
     /// let error = sprout::Runtime::builder().workers(0).build().unwrap_err();
@@ -301,6 +316,11 @@ impl Builder {
             Some(report) => report,
             None => ShutdownReport::from_environment()?,
         };
+        let wait_mode = match self.portable_reactor {
+            Some(true) => WaitMode::Portable,
+            Some(false) => WaitMode::DEFAULT,
+            None => wait_mode_from_environment()?,
+        };
         let trace = self
             .trace
             .unwrap_or_else(observe::trace_requested_by_environment);
@@ -310,7 +330,7 @@ impl Builder {
         let hooks = glass_box.map(|glass_box| Arc::new(glass_box) as Arc<dyn Hooks>);
         let shared = Arc::new(Scheduler::new(
             workers,
-            Reactor::new(hooks)?,
+            Reactor::new(hooks, wait_mode)?,
             BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive),
             epoch,
         ));
@@ -348,51 +368,5 @@ impl Builder {
     }
 }
 
-/// The watchdog threshold from `SPROUT_WATCHDOG_MS`, or the default.
-fn watchdog_from_environment() -> io::Result<Duration> {
-    match std::env::var(WATCHDOG_ENV) {
-        Ok(text) => match text.trim().parse::<u64>() {
-            Ok(millis) => Ok(Duration::from_millis(millis)),
-            Err(_) => Err(invalid(&format!(
-                "{WATCHDOG_ENV} must be a whole number of milliseconds (0 disables), got {text:?}"
-            ))),
-        },
-        Err(_) => Ok(DEFAULT_WATCHDOG),
-    }
-}
-
-/// The worker count from `SPROUT_WORKERS`, or the number of CPUs.
-fn workers_from_environment() -> io::Result<usize> {
-    match std::env::var(WORKERS_ENV) {
-        Ok(text) => match text.trim().parse::<usize>() {
-            Ok(count) if count > 0 => Ok(count),
-            _ => Err(invalid(&format!(
-                "{WORKERS_ENV} must be a positive integer, got {text:?}"
-            ))),
-        },
-        Err(_) => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
-    }
-}
-
 /// The most workers a runtime may have: far more threads than any machine runs usefully.
 const MAX_WORKERS: usize = 1 << 16;
-
-/// An `InvalidInput` error with `message`.
-fn invalid(message: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, message.to_owned())
-}
-
-/// The entry to the builder, on `Runtime` where users look for it. It lives here so that
-/// `runtime.rs` need not import this file (which imports it): no import circle.
-impl Runtime {
-    /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
-    ///
-    /// ```
-    /// let runtime = sprout::Runtime::builder().build()?; // one worker per CPU, or SPROUT_WORKERS
-    /// assert!(runtime.stats().workers >= 1);
-    /// # std::io::Result::Ok(())
-    /// ```
-    pub fn builder() -> Builder {
-        Builder::default()
-    }
-}

@@ -36,6 +36,7 @@ mod block_on;
 mod builder;
 mod coop;
 mod direction;
+mod environment;
 mod hooks;
 mod lock;
 mod observe;
@@ -54,8 +55,9 @@ pub mod sync;
 
 pub use async_io::Async;
 pub use block_on::run;
-pub use builder::{Builder, WORKERS_ENV};
+pub use builder::Builder;
 pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
+pub use environment::WORKERS_ENV;
 pub use observe::{
     dump, RuntimeDump, ShutdownReport, SourceDump, TaskDump, WaitingOn, SHUTDOWN_REPORT_ENV,
     TRACE_ENV, WATCHDOG_ENV,

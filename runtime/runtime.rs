@@ -42,8 +42,10 @@ use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread::JoinHandle as ThreadHandle;
 use std::time::{Duration, Instant};
 
+use super::builder::Builder;
 use super::hooks::Event;
 use super::observe::{self, Monitor, RuntimeDump, ShutdownReport};
+use super::reactor::WaitMode;
 use super::scheduler::spawn::spawn_on;
 use super::scheduler::{context, Scheduler};
 use super::task::JoinHandle;
@@ -76,6 +78,17 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A [`Builder`] with the defaults: one worker per CPU (or `SPROUT_WORKERS`).
+    ///
+    /// ```
+    /// let runtime = sprout::Runtime::builder().build()?; // one worker per CPU, or SPROUT_WORKERS
+    /// assert!(runtime.stats().workers >= 1);
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
     /// Spawns a task on this runtime from any thread (inside or outside the runtime).
     /// `Runtime` is `Send + Sync`: share it in an `Arc` to spawn from several threads at once.
     ///
@@ -162,6 +175,9 @@ pub struct RuntimeStats {
     pub blocking_busy: usize,
     /// Blocking-pool threads waiting for a job.
     pub blocking_idle: usize,
+    /// `true` if the reactor uses only `polling`'s portable calls
+    /// ([`Builder::portable_reactor`], `SPROUT_REACTOR=portable`; always, off Linux).
+    pub portable_reactor: bool,
 }
 
 impl RuntimeStats {
@@ -175,6 +191,7 @@ impl RuntimeStats {
             registered_sources: shared.reactor.registered_sources(),
             blocking_busy,
             blocking_idle,
+            portable_reactor: shared.reactor.mode() == WaitMode::Portable,
         }
     }
 }

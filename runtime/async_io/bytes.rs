@@ -21,7 +21,6 @@ use super::Async;
 use crate::runtime::coop;
 use crate::runtime::direction::Direction;
 use crate::runtime::hooks::Event;
-use crate::runtime::reactor::REPORTS_READ_CLOSED;
 use crate::runtime::wait_list::Ticket;
 
 impl<T: AsFd> Async<T> {
@@ -133,7 +132,7 @@ impl<T: AsFd> Async<T> {
         // may have (an event from a wait that cannot tell), whose end of stream no later event
         // would announce (I4).
         let drained = |&(_, bytes): &(R, usize)| {
-            REPORTS_READ_CLOSED
+            self.reactor.reports_read_closed()
                 && bytes > 0
                 && bytes < room
                 && !self.source.end_of_stream_possible()

@@ -48,7 +48,7 @@ mod wait;
 
 pub(crate) use source::{Source, Wait};
 pub(crate) use timer_queue::TimerKey;
-pub(crate) use wait::REPORTS_READ_CLOSED;
+pub(crate) use wait::WaitMode;
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -57,9 +57,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use polling::Poller;
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-use polling::{Event as PollEvent, PollMode};
+use polling::{Event as PollEvent, PollMode, Poller};
 
 use crate::runtime::hooks::{self, Event, MaybeHooks, WakeCause};
 use crate::runtime::lock::lock;
@@ -72,6 +70,8 @@ use wait::{Readiness, Waiter};
 pub(crate) struct Reactor {
     /// The OS poller (epoll on Linux).
     poller: Poller,
+    /// Raw epoll calls or `polling`'s portable ones (`wait.rs`), chosen when built.
+    mode: WaitMode,
     /// What interrupts the driver's wait (`wait.rs`, wait I1). Declared after `poller`, so
     /// dropped after it: the epoll fd closes before the socket registered in it (I1).
     notifier: Notifier,
@@ -112,20 +112,24 @@ struct Timers {
 }
 
 impl Reactor {
-    /// A reactor with a fresh poller; it reports to `hooks`, if given.
-    pub(crate) fn new(hooks: MaybeHooks) -> io::Result<Reactor> {
+    /// A reactor with a fresh poller, registering and waiting in `mode`; it reports to
+    /// `hooks`, if given.
+    pub(crate) fn new(hooks: MaybeHooks, mode: WaitMode) -> io::Result<Reactor> {
         let poller = Poller::new()?;
-        let notifier = Notifier::new()?;
+        let notifier = Notifier::new(mode == WaitMode::Raw)?;
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        wait::register_notifier(&poller, notifier.fd())?;
+        if let Some(fd) = notifier.fd() {
+            wait::register_notifier(&poller, fd)?;
+        }
         Ok(Reactor {
             notifier,
             poller,
+            mode,
             sources: Mutex::new(Slab::new()),
             source_count: AtomicUsize::new(0),
             driver: Mutex::new(Driver {
                 events: Vec::new(),
-                waiter: Waiter::new(),
+                waiter: Waiter::new(mode),
                 woken: Vec::new(),
                 causes: Vec::new(),
             }),
@@ -136,6 +140,17 @@ impl Reactor {
             hooks,
             closed: AtomicBool::new(false),
         })
+    }
+
+    /// How this reactor registers and waits: raw epoll calls or `polling`'s portable ones.
+    pub(crate) fn mode(&self) -> WaitMode {
+        self.mode
+    }
+
+    /// `true` where events report the peer's FIN as "read closed" (the raw mode), so a short
+    /// read may count as "drained" (async_io I4).
+    pub(crate) fn reports_read_closed(&self) -> bool {
+        self.mode.reports_read_closed()
     }
 
     /// The hooks: `None` is the one cheap check of hooks I1.
@@ -155,17 +170,18 @@ impl Reactor {
         let mut sources = lock(&self.sources);
         let key = sources.next_key();
         let source = Arc::new(Source::new(key, fd.as_raw_fd(), self.hooks.clone()));
-        // On Linux the registration asks for EPOLLRDHUP too, which `polling` cannot (wait I3).
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        wait::epoll_ctl(&self.poller, fd.as_raw_fd(), key, false)?;
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        // SAFETY: polling requires that the fd be deleted from the poller before it is closed.
-        // The only caller is `Async::new`, which owns the I/O object behind `fd` and calls
-        // `deregister` before that object is dropped or handed back (invariant I1).
-        #[allow(unsafe_code)]
-        unsafe {
-            self.poller
-                .add_with_mode(fd.as_raw_fd(), PollEvent::all(key), PollMode::Edge)?;
+        match self.mode {
+            // The raw registration asks for EPOLLRDHUP too, which `polling` cannot (wait I3).
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            WaitMode::Raw => wait::epoll_ctl(&self.poller, fd.as_raw_fd(), key, false)?,
+            // SAFETY: polling requires that the fd be deleted from the poller before it is
+            // closed. The only caller is `Async::new`, which owns the I/O object behind `fd`
+            // and calls `deregister` before that object is dropped or handed back (I1).
+            #[allow(unsafe_code)]
+            _ => unsafe {
+                self.poller
+                    .add_with_mode(fd.as_raw_fd(), PollEvent::all(key), PollMode::Edge)?;
+            },
         }
         sources.insert(source.clone());
         self.source_count.store(sources.len(), Ordering::Relaxed);
@@ -176,8 +192,9 @@ impl Reactor {
     /// follows even though no new edge happened. Used by `Async::readable`/`writable`.
     pub(crate) fn rearm(&self, source: &Source, fd: BorrowedFd<'_>) -> io::Result<()> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        return wait::epoll_ctl(&self.poller, fd.as_raw_fd(), source.key, true);
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        if self.mode == WaitMode::Raw {
+            return wait::epoll_ctl(&self.poller, fd.as_raw_fd(), source.key, true);
+        }
         self.poller
             .modify_with_mode(fd, PollEvent::all(source.key), PollMode::Edge)
     }
@@ -240,11 +257,13 @@ impl Reactor {
     /// One `epoll_wait` with the given timeout (`None`: until an event or a notify).
     fn wait_for(&self, driver: &mut Driver, timeout: Option<Duration>) {
         driver.events.clear();
-        if let Err(error) =
-            driver
-                .waiter
-                .wait(&self.poller, &self.notifier, timeout, &mut driver.events)
-        {
+        if let Err(error) = driver.waiter.wait(
+            self.mode,
+            &self.poller,
+            &self.notifier,
+            timeout,
+            &mut driver.events,
+        ) {
             // polling retries EINTR itself; anything else means the epoll fd is unusable.
             // Reporting and carrying on keeps timers working; panicking would kill a worker.
             eprintln!("sprout: reactor wait failed: {error}");

@@ -21,7 +21,10 @@
 //! The wake-up is sprout's own ([`Notifier`], `notifier.rs`), registered under a key no
 //! source uses ([`NOTIFIER_KEY`]), so the raw wait relies on nothing private to `polling`;
 //! a notify costs one `write`, its reset one `read`. (`polling` keeps a notifier of its own,
-//! which nobody fires on Linux.) Elsewhere the wait is `polling`'s, and so is the notify.
+//! which nobody fires in this mode.) Elsewhere — and on Linux in the portable mode
+//! ([`WaitMode::Portable`]: `Builder::portable_reactor`, `SPROUT_REACTOR=portable`), which is how
+//! the tests run the other platforms' path here — the wait, the registration and the notify are
+//! `polling`'s.
 //!
 //! Invariants:
 //! - I1: a `notify` is never lost: the wait that reports the notifier resets it (drains its
@@ -44,9 +47,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-use polling::Events;
-use polling::Poller;
+use polling::{Events, Poller};
 
 use super::notifier::Notifier;
 
@@ -69,57 +70,82 @@ pub(crate) struct Readiness {
     pub(crate) writable: bool,
     /// The peer closed its writing side, or the fd hung up (`EPOLLRDHUP`, `EPOLLHUP`): every
     /// read from now on returns what is left, then end of stream, with no further event.
-    /// Always `false` where the wait cannot tell ([`REPORTS_READ_CLOSED`]).
+    /// Always `false` where the wait cannot tell ([`WaitMode::Portable`]).
     pub(crate) read_closed: bool,
-    /// The event came through `polling`'s wait (where the raw one is not used), which hides
+    /// The event came through `polling`'s wait (the portable mode), which hides
     /// `EPOLLRDHUP`: it may carry the peer's FIN without saying so. A reader must not take a
     /// short read after such an event as "drained" (async_io I4).
     pub(crate) closed_unknown: bool,
 }
 
-/// `true` where the wait reports [`Readiness::read_closed`] (Linux: fds are registered with
-/// `EPOLLRDHUP`). Only then may a reader treat a short read as "drained" (async_io I4).
-pub(crate) const REPORTS_READ_CLOSED: bool = cfg!(any(target_os = "linux", target_os = "android"));
+/// How the reactor registers fds and waits: with sprout's own `epoll_ctl` and `epoll_wait`
+/// (Linux only), or only through `polling`'s portable API — the path every other platform
+/// takes, selectable on Linux too (`Builder::portable_reactor`, `SPROUT_REACTOR=portable`) so
+/// that it is tested where the tests run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WaitMode {
+    /// One `epoll_wait` per wait, fds registered with `EPOLLRDHUP`, sprout's own notifier.
+    Raw,
+    /// `polling`'s `add`, `modify`, `wait` and `notify`: five syscalls per wait on Linux.
+    Portable,
+}
+
+impl WaitMode {
+    /// The default: raw where it exists (Linux), portable elsewhere.
+    pub(crate) const DEFAULT: WaitMode = if cfg!(any(target_os = "linux", target_os = "android")) {
+        WaitMode::Raw
+    } else {
+        WaitMode::Portable
+    };
+
+    /// `true` where the wait reports [`Readiness::read_closed`] (fds registered with
+    /// `EPOLLRDHUP`). Only then may a reader treat a short read as "drained" (async_io I4).
+    pub(crate) fn reports_read_closed(self) -> bool {
+        self == WaitMode::Raw
+    }
+}
 
 /// The buffers of the driving worker's waits.
 pub(crate) struct Waiter {
-    /// Where `epoll_wait` writes (I2).
+    /// Where `epoll_wait` writes (I2); empty in the portable mode.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     raw: Vec<libc::epoll_event>,
-    /// `polling`'s events, for its wait where the raw one is not used.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fallback: Events,
+    /// `polling`'s events, for its wait in the portable mode.
+    portable: Events,
 }
 
 impl Waiter {
-    /// Buffers for waits of up to [`CAPACITY`] events.
-    pub(crate) fn new() -> Waiter {
+    /// Buffers for waits of up to [`CAPACITY`] events in `mode`.
+    pub(crate) fn new(mode: WaitMode) -> Waiter {
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = mode;
         Waiter {
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            raw: vec![libc::epoll_event { events: 0, u64: 0 }; CAPACITY],
-            #[cfg(not(any(target_os = "linux", target_os = "android")))]
-            fallback: Events::new(),
+            raw: match mode {
+                WaitMode::Raw => vec![libc::epoll_event { events: 0, u64: 0 }; CAPACITY],
+                WaitMode::Portable => Vec::new(),
+            },
+            portable: Events::new(),
         }
     }
 
     /// Waits on `poller` until an event or `timeout` (`None`: until an event or a notify) and
-    /// appends what happened to `ready`: one `epoll_wait` on Linux, `polling`'s wait elsewhere.
+    /// appends what happened to `ready`: one `epoll_wait` in the raw mode, `polling`'s wait
+    /// in the portable one (which resets its own notify).
     pub(crate) fn wait(
         &mut self,
+        mode: WaitMode,
         poller: &Poller,
         notifier: &Notifier,
         timeout: Option<Duration>,
         ready: &mut Vec<Readiness>,
     ) -> io::Result<()> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            self.epoll_wait(poller, notifier, timeout, ready)
+        if mode == WaitMode::Raw {
+            return self.epoll_wait(poller, notifier, timeout, ready);
         }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            let _ = notifier; // `polling`'s wait resets its own notify.
-            self.polling_wait(poller, timeout, ready)
-        }
+        let _ = (mode, notifier);
+        self.polling_wait(poller, timeout, ready)
     }
 
     /// The Linux wait: one `epoll_wait` (I2), then the notifier's reset if it fired (I1).
@@ -180,16 +206,15 @@ impl Waiter {
     }
 
     /// One `polling` wait, its events appended to `ready`.
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     fn polling_wait(
         &mut self,
         poller: &Poller,
         timeout: Option<Duration>,
         ready: &mut Vec<Readiness>,
     ) -> io::Result<()> {
-        self.fallback.clear();
-        poller.wait(&mut self.fallback, timeout)?;
-        ready.extend(self.fallback.iter().map(|event| Readiness {
+        self.portable.clear();
+        poller.wait(&mut self.portable, timeout)?;
+        ready.extend(self.portable.iter().map(|event| Readiness {
             key: event.key,
             readable: event.readable,
             writable: event.writable,
@@ -250,42 +275,46 @@ fn epoll_ctl_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A notifier registered with `poller`, as `Reactor::new` makes it.
-    fn registered_notifier(poller: &Poller) -> Notifier {
-        let notifier = Notifier::new().unwrap();
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        register_notifier(poller, notifier.fd()).unwrap();
-        notifier
-    }
     use std::time::Instant;
 
+    /// Both modes this platform has: raw (Linux) and portable.
+    const MODES: [WaitMode; 2] = [WaitMode::DEFAULT, WaitMode::Portable];
+
+    /// A notifier for `mode`, registered with `poller` as `Reactor::new` does it.
+    fn registered_notifier(poller: &Poller, mode: WaitMode) -> Notifier {
+        let notifier = Notifier::new(mode == WaitMode::Raw).unwrap();
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(fd) = notifier.fd() {
+            register_notifier(poller, fd).unwrap();
+        }
+        notifier
+    }
+
     /// I1: each notify wakes a wait, also the second and third (a notify skips its write
-    /// while the flag from the last one is still set, and only the wait's reset clears it).
+    /// while the flag from the last one is still set, and only the wait's reset clears it),
+    /// in either mode.
     #[test]
     fn every_notify_wakes_a_wait() {
-        let poller = Poller::new().unwrap();
-        let notifier = registered_notifier(&poller);
-        let mut waiter = Waiter::new();
-        let mut ready = Vec::new();
-        for round in 0..3 {
-            notifier.notify(&poller).unwrap();
-            notifier.notify(&poller).unwrap(); // Coalesced with the first.
-            let start = Instant::now();
-            waiter
-                .wait(
-                    &poller,
-                    &notifier,
-                    Some(Duration::from_secs(10)),
-                    &mut ready,
-                )
-                .unwrap();
-            assert!(
-                start.elapsed() < Duration::from_secs(5),
-                "notify {round} was lost: the wait ran to its timeout"
-            );
+        for mode in MODES {
+            let poller = Poller::new().unwrap();
+            let notifier = registered_notifier(&poller, mode);
+            let mut waiter = Waiter::new(mode);
+            let mut ready = Vec::new();
+            for round in 0..3 {
+                notifier.notify(&poller).unwrap();
+                notifier.notify(&poller).unwrap(); // Coalesced with the first.
+                let start = Instant::now();
+                let timeout = Some(Duration::from_secs(10));
+                waiter
+                    .wait(mode, &poller, &notifier, timeout, &mut ready)
+                    .unwrap();
+                assert!(
+                    start.elapsed() < Duration::from_secs(5),
+                    "{mode:?}: notify {round} was lost: the wait ran to its timeout"
+                );
+            }
+            assert!(ready.is_empty(), "{mode:?}: a notify is not an I/O event");
         }
-        assert!(ready.is_empty(), "a notify is not an I/O event");
     }
 
     /// A FIN left past one wait's buffer comes out in the next wait, with its "read closed"
@@ -296,7 +325,7 @@ mod tests {
     fn a_fin_past_the_buffer_comes_in_the_next_wait_with_its_flag() {
         use std::io::Write;
         let poller = Poller::new().unwrap();
-        let notifier = registered_notifier(&poller);
+        let notifier = registered_notifier(&poller, WaitMode::Raw);
         // Registered, an empty socket is writable at once: these become ready in this order,
         // and the raw wait takes the first CAPACITY events in that order.
         let mut fillers = Vec::new();
@@ -311,10 +340,11 @@ mod tests {
         writer.shutdown(std::net::Shutdown::Write).unwrap();
         epoll_ctl(&poller, reader.as_raw_fd(), fin_key, false).unwrap();
         let mut ready = Vec::new();
-        let mut waiter = Waiter::new();
+        let mut waiter = Waiter::new(WaitMode::Raw);
         for _ in 0..3 {
+            let zero = Some(Duration::ZERO);
             waiter
-                .wait(&poller, &notifier, Some(Duration::ZERO), &mut ready)
+                .wait(WaitMode::Raw, &poller, &notifier, zero, &mut ready)
                 .unwrap();
         }
         let fin = ready
@@ -330,21 +360,20 @@ mod tests {
         drop(poller);
     }
 
-    /// A timeout is never shortened: rounding goes up to the next millisecond.
+    /// A timeout is never shortened: rounding goes up to the next millisecond, in either mode.
     #[test]
     fn a_wait_lasts_at_least_its_timeout() {
-        let poller = Poller::new().unwrap();
-        let notifier = registered_notifier(&poller);
-        let mut waiter = Waiter::new();
-        let timeout = Duration::from_micros(1_500);
-        let start = Instant::now();
-        waiter
-            .wait(&poller, &notifier, Some(timeout), &mut Vec::new())
-            .unwrap();
-        assert!(
-            start.elapsed() >= timeout,
-            "woke after {:?}",
-            start.elapsed()
-        );
+        for mode in MODES {
+            let poller = Poller::new().unwrap();
+            let notifier = registered_notifier(&poller, mode);
+            let mut waiter = Waiter::new(mode);
+            let timeout = Duration::from_micros(1_500);
+            let start = Instant::now();
+            waiter
+                .wait(mode, &poller, &notifier, Some(timeout), &mut Vec::new())
+                .unwrap();
+            let took = start.elapsed();
+            assert!(took >= timeout, "{mode:?}: woke after {took:?}");
+        }
     }
 }

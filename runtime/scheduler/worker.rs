@@ -260,7 +260,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::runtime::reactor::Reactor;
+    use crate::runtime::reactor::{Reactor, WaitMode};
     use crate::runtime::scheduler::blocking::BlockingPool;
     use crate::runtime::scheduler::{context, spawn};
     use crate::runtime::task::{TaskCell, TaskKind};
@@ -279,7 +279,7 @@ mod tests {
 
     /// A scheduler of `workers` workers with no threads: this test's thread plays them.
     fn scheduler_of(workers: usize) -> Arc<Scheduler> {
-        let reactor = Reactor::new(None).expect("a reactor");
+        let reactor = Reactor::new(None, WaitMode::DEFAULT).expect("a reactor");
         let pool = BlockingPool::new(1, Duration::from_secs(1));
         Arc::new(Scheduler::new(workers, reactor, pool, Instant::now()))
     }
