@@ -35,9 +35,10 @@ const ROUND_TRIPS: usize = 1_000_000;
 /// The contenders, by the name used on the command line.
 const RUNTIMES: [&str; 4] = ["sprout", "tokio-ct", "tokio-mt1", "smol"];
 /// The measurements, by name, with their unit.
-const CASES: [(&str, &str); 5] = [
+const CASES: [(&str, &str); 6] = [
     ("spawn", "tasks/s"),
     ("memory", "bytes/task"),
+    ("memory-kept", "bytes/task, handles kept, after five yields"),
     ("pingpong", "wakeups/s"),
     ("timers-time", "ns per timer registered and cancelled"),
     ("timers-memory", "bytes/pending timer"),
@@ -215,6 +216,20 @@ fn spawn_detached(name: &str, future: impl Future<Output = ()> + Send + 'static)
     }
 }
 
+/// Spawns `count` never-ready tasks on the named runtime and returns their handles, boxed.
+fn spawn_kept(name: &str, count: usize) -> Box<dyn std::any::Any> {
+    let pending = std::future::pending::<()>;
+    match name {
+        "sprout" => Box::new((0..count).map(|_| sprout::spawn(pending())).collect::<Vec<_>>()),
+        "smol" => Box::new(
+            (0..count)
+                .map(|_| smol_executor().spawn(pending()))
+                .collect::<Vec<_>>(),
+        ),
+        _ => Box::new((0..count).map(|_| tokio::spawn(pending())).collect::<Vec<_>>()),
+    }
+}
+
 /// Runs one case on one runtime in this process and returns its figure.
 fn measure(case: &str, name: &str) -> f64 {
     // `sprout-timed` (not in the table; `--runtime sprout-timed` by hand) is sprout with
@@ -254,6 +269,22 @@ fn measure(case: &str, name: &str) -> f64 {
                 }
             });
             (resident_bytes() - before) as f64 / TASKS as f64
+        }
+        "memory-kept" => {
+            // A million `pending()` tasks whose handles the spawner keeps in a `Vec`, resident
+            // growth after the spawner has yielded five times: each runtime has then polled
+            // as many of them as it does in that time, and holds every handle's share.
+            let before = contender.block_on(async { resident_bytes() });
+            let grown = contender.block_on(async {
+                let kept = spawn_kept(name, TASKS);
+                for _ in 0..5 {
+                    yield_now().await;
+                }
+                let grown = resident_bytes();
+                drop(kept);
+                grown
+            });
+            (grown - before) as f64 / TASKS as f64
         }
         "timers-time" | "timers-memory" => {
             let count: usize = std::env::var("SPROUT_TIMERS")
