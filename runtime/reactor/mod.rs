@@ -274,26 +274,40 @@ impl Reactor {
     /// Returns how many wakers were woken.
     // ANCHOR: dispatch
     pub(crate) fn dispatch(&self, driver: &mut Driver) -> usize {
-        if let Some(hooks) = &self.hooks {
-            return self.dispatch_observed(driver, &**hooks); // The same steps, reported.
-        }
-        let Driver { events, woken, .. } = driver;
+        let Driver {
+            events,
+            woken,
+            causes,
+            ..
+        } = driver;
+        let hooks = self.hooks.as_deref();
         {
             let sources = lock(&self.sources);
             for event in events.iter() {
                 // A stale event for a deregistered key finds an empty slot (or, at worst, a new
                 // source reusing the key, which then makes one harmless spurious attempt).
                 if let Some(source) = sources.get(event.key) {
-                    source.on_event(event, woken);
+                    let before = woken.len();
+                    let readers = source.on_event(event, woken);
+                    if hooks.is_some() {
+                        observed::note_causes(source, readers, woken.len() - before, causes);
+                    }
                 }
+            }
+            if let Some(hooks) = hooks {
+                observed::report_events(hooks, events, &sources);
             }
         }
         events.clear();
+        let before = woken.len();
         lock(&self.timers).queue.fire_expired(Instant::now(), woken);
         let count = woken.len();
         // Wake after every lock is released: a wake-up pushes onto a run queue and may unpark a
         // worker, which should not happen while we hold the sources lock.
-        woken.drain(..).for_each(Waker::wake);
+        match hooks {
+            None => woken.drain(..).for_each(Waker::wake),
+            Some(hooks) => observed::wake_with_causes(hooks, woken, causes, count - before),
+        }
         count
     }
     // ANCHOR_END: dispatch
