@@ -30,7 +30,10 @@ pub(super) fn note_causes(
     causes: &mut Vec<(usize, WakeCause)>,
 ) {
     causes.push((readers, WakeCause::Fd(source.fd(), Direction::Read)));
-    causes.push((total - readers, WakeCause::Fd(source.fd(), Direction::Write)));
+    causes.push((
+        total - readers,
+        WakeCause::Fd(source.fd(), Direction::Write),
+    ));
 }
 
 /// Reports what one `epoll_wait` returned, if anything.

@@ -220,13 +220,21 @@ fn spawn_detached(name: &str, future: impl Future<Output = ()> + Send + 'static)
 fn spawn_kept(name: &str, count: usize) -> Box<dyn std::any::Any> {
     let pending = std::future::pending::<()>;
     match name {
-        "sprout" => Box::new((0..count).map(|_| sprout::spawn(pending())).collect::<Vec<_>>()),
+        "sprout" => Box::new(
+            (0..count)
+                .map(|_| sprout::spawn(pending()))
+                .collect::<Vec<_>>(),
+        ),
         "smol" => Box::new(
             (0..count)
                 .map(|_| smol_executor().spawn(pending()))
                 .collect::<Vec<_>>(),
         ),
-        _ => Box::new((0..count).map(|_| tokio::spawn(pending())).collect::<Vec<_>>()),
+        _ => Box::new(
+            (0..count)
+                .map(|_| tokio::spawn(pending()))
+                .collect::<Vec<_>>(),
+        ),
     }
 }
 
