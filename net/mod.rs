@@ -3,7 +3,7 @@
 //! Where it sits in the flow: at the edge, where bytes enter and leave.
 //!
 //! ```text
-//! [stream.read().await] → Async::read_with(read) → WouldBlock → Pending → waker parked in reactor → epoll event → wake → poll → [bytes]
+//! [stream.read_chunk(n).await] → Async::read_bytes_with(recv) → WouldBlock → Pending → waker parked in reactor → epoll event → wake → poll → [bytes]
 //! ```
 //!
 //! This folder uses nothing from `runtime/` but its public API (`Async`, `spawn`,

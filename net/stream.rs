@@ -3,7 +3,7 @@
 //! Where it sits in the flow:
 //!
 //! ```text
-//! [stream.read(buf).await] → Async::read_with(read) → WouldBlock → Pending → waker parked in reactor → epoll event → wake → [read again → bytes]
+//! [stream.read(buf).await] → Async::read_bytes_with(recv) → WouldBlock → Pending → waker parked in reactor → epoll event → wake → [recv again → bytes]
 //! ```
 //!
 //! `TcpStream` is `ByteStream<std::net::TcpStream>` and `UnixStream` is
