@@ -40,7 +40,7 @@
 //! });
 //! ```
 //!
-//! Read next: `io.rs`, or `runtime/mod.rs`.
+//! Read next: `examples/echo.rs` (the headline user of all of it).
 
 pub use futures_lite::future::{or, pending, poll_fn, race, ready, try_zip, zip, FutureExt};
 

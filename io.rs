@@ -19,7 +19,7 @@
 //! `TcpStream::clone` gives an owned second handle to the same socket. [`split`] is for other
 //! streams (a TLS stream, say): it hands out owned halves that share the stream behind a lock.
 //!
-//! Read next: `future.rs` (the combinators), or `net/mod.rs`.
+//! Read next: `future.rs` (the combinators).
 
 use std::io;
 

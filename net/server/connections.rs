@@ -18,7 +18,7 @@
 //!   connection stops at once; it clears `emptied` under the lock, before the guard that will
 //!   empty the list can set it, so no wake-up is lost and a stale one only costs a re-check.
 //!
-//! Read next: `examples/echo.rs` (the headline user).
+//! Read next: `io.rs` (the helpers beside the sockets).
 
 use std::any::Any;
 use std::collections::HashMap;
