@@ -96,8 +96,10 @@ pub mod runtime;
 pub struct ReadmeDoctests;
 
 pub use runtime::sync;
+#[cfg(feature = "observe")]
+pub use runtime::{dump, RuntimeDump};
 pub use runtime::{
-    dump, interval, join_all, run, sleep, sleep_until, spawn, spawn_blocking, spawn_local, stats,
+    interval, join_all, run, sleep, sleep_until, spawn, spawn_blocking, spawn_local, stats,
     timeout, yield_now, Async, Builder, Elapsed, Interval, JoinError, JoinHandle, Runtime,
-    RuntimeDump, RuntimeStats, Sleep, TaskBuilder, TaskId, Timeout,
+    RuntimeStats, Sleep, TaskBuilder, TaskId, Timeout,
 };

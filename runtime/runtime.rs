@@ -44,7 +44,9 @@ use std::time::{Duration, Instant};
 
 use super::builder::Builder;
 use super::hooks::Event;
-use super::observe::{self, Monitor, RuntimeDump, ShutdownReport};
+#[cfg(feature = "observe")]
+use super::observe::RuntimeDump;
+use super::observe::{self, Monitor, ShutdownReport};
 use super::reactor::WaitMode;
 use super::scheduler::spawn::spawn_on;
 use super::scheduler::{context, Scheduler};
@@ -113,6 +115,7 @@ impl Runtime {
         spawn_on(&self.shared, None, Location::caller(), None, future)
     }
 
+    #[cfg(feature = "observe")]
     /// A snapshot of this runtime's tasks, fds, timers and blocking pool (see
     /// [`dump`](crate::dump)), from any thread.
     ///

@@ -21,7 +21,7 @@
 //! - I1: unless the report is off, every task that shutdown could not stop is named on stderr
 //!   (a worker stuck in a poll, a blocking closure still running at the deadline).
 //!
-//! Read next: `runtime/task_builder.rs` (the API above the engine).
+//! Read next: `runtime/observe_off.rs` (what stands in for all of this when it is compiled out).
 
 use std::io;
 use std::time::{Duration, Instant};
