@@ -23,9 +23,9 @@ use super::environment::{
     invalid, wait_mode_from_environment, watchdog_from_environment, workers_from_environment,
 };
 use super::hooks::{Event, Hooks};
-use super::observe::{self, GlassBox, Monitor, MonitorConfig, ShutdownReport, TraceTo};
+use super::observe::{self, GlassBox, Monitor, MonitorConfig, TraceTo};
 use super::reactor::{Reactor, WaitMode};
-use super::runtime::Runtime;
+use super::runtime::{Runtime, ShutdownReport};
 use super::scheduler::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE};
 use super::scheduler::worker::Worker;
 use super::scheduler::{context, Scheduler};

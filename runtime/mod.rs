@@ -66,13 +66,12 @@ pub use block_on::run;
 pub use builder::Builder;
 pub use coop::{yield_now, YieldNow, BUDGET, BYTES_PER_UNIT};
 pub use environment::WORKERS_ENV;
-pub use observe::ShutdownReport;
 #[cfg(feature = "observe")]
 pub use observe::{
     dump, RuntimeDump, SourceDump, TaskDump, WaitingOn, SHUTDOWN_REPORT_ENV, TRACE_ENV,
     WATCHDOG_ENV,
 };
-pub use runtime::{stats, Runtime, RuntimeStats};
+pub use runtime::{stats, Runtime, RuntimeStats, ShutdownReport};
 pub use scheduler::blocking::spawn_blocking;
 pub use scheduler::context::expect_runtime;
 pub use scheduler::spawn::{spawn, spawn_local};

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::runtime::hooks::{Event, Hooks};
+use crate::runtime::runtime::ShutdownReport;
 use crate::runtime::scheduler::Scheduler;
 use crate::runtime::task::Runnable;
 
@@ -29,19 +30,6 @@ fn absent(what: &str) {
         "sprout: {what} asks for the glass box, but this build has none (the cargo feature \
          `observe` is off): ignored"
     );
-}
-
-/// What `Runtime::drop` reports; without the glass box, nothing (the type stays, so that code
-/// written for the default build compiles unchanged).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ShutdownReport {
-    /// Nothing.
-    Off,
-    /// What shutdown could not stop (nothing is printed without the glass box).
-    #[default]
-    Stuck,
-    /// Every task still alive (nothing is printed without the glass box).
-    All,
 }
 
 impl ShutdownReport {

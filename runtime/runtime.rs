@@ -46,7 +46,7 @@ use super::builder::Builder;
 use super::hooks::Event;
 #[cfg(feature = "observe")]
 use super::observe::RuntimeDump;
-use super::observe::{self, Monitor, ShutdownReport};
+use super::observe::{self, Monitor};
 use super::reactor::WaitMode;
 use super::scheduler::spawn::spawn_on;
 use super::scheduler::{context, Scheduler};
@@ -150,6 +150,34 @@ impl std::fmt::Debug for Runtime {
             .field("workers", &self.shared.workers.len())
             .finish()
     }
+}
+
+/// What dropping a runtime says on stderr about the tasks it stops (the glass box's shutdown
+/// report, `observe/shutdown_report.rs`; without the cargo feature `observe`, nothing).
+///
+/// ```
+/// use sprout::runtime::ShutdownReport;
+/// let runtime = sprout::Runtime::builder()
+///     .workers(1)
+///     .shutdown_report(ShutdownReport::All)
+///     .build()?;
+/// runtime.block_on(async {
+///     sprout::spawn(std::future::pending::<()>()).detach();
+/// });
+/// drop(runtime); // stderr: "runtime shut down with 1 task(s) still alive; cancelling them: …"
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShutdownReport {
+    /// Nothing, not even a stuck worker or a blocking closure left running.
+    Off,
+    /// Only what shutdown could not stop: a worker stuck in a poll, a `spawn_blocking` closure
+    /// still running at the deadline. The default.
+    #[default]
+    Stuck,
+    /// Also every task still alive when shutdown began (the first 20, then a count), with its
+    /// name, state, what it waits on and where it was spawned, before it is cancelled.
+    All,
 }
 
 /// Counters of a runtime at one instant: what is alive, waiting and running.

@@ -93,7 +93,7 @@ fn one_message(args: &[&str], message: &[u8], hang_up_at_once: bool) -> String {
     server.wait_for("parks in epoll_wait", 2);
     let mut client = TcpStream::connect(&server.addr).expect("connect");
     client.set_nodelay(true).expect("nodelay");
-    server.wait_for("returned Pending after", 1);
+    server.wait_for_the_task_to_park();
     client.write_all(message).expect("send");
     if hang_up_at_once {
         client.shutdown(Shutdown::Write).expect("half-close");
@@ -116,7 +116,7 @@ fn dump_with_one_idle_client() -> String {
     let mut server = Server::start(&[]);
     server.wait_for("parks in epoll_wait", 2);
     let mut client = TcpStream::connect(&server.addr).expect("connect");
-    server.wait_for("returned Pending after", 1);
+    server.wait_for_the_task_to_park();
     client.write_all(b"hi\n").expect("send");
     client.read_exact(&mut [0; 3]).expect("read the echo");
     server.wait_for("returned Pending after", 2);
@@ -195,6 +195,14 @@ impl Server {
                 ),
             }
         }
+    }
+
+    /// After a client connected: waits until the connection's task has parked and the worker
+    /// has taken the new socket's first event (writable, as a fresh registration reports) and
+    /// parked again, so bytes sent now arrive in an event of their own.
+    fn wait_for_the_task_to_park(&mut self) {
+        self.wait_for("returned Pending after", 1);
+        self.wait_for("parks in epoll_wait", 4);
     }
 
     /// Sends `signal` (`-INT`, `-USR1`) to the server.

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use super::describe_poll;
 use super::snapshot::task_snapshots;
 use super::trace::human;
+use crate::runtime::runtime::ShutdownReport;
 use crate::runtime::scheduler::Scheduler;
 use crate::runtime::task::Runnable;
 
@@ -41,33 +42,6 @@ const LISTED_TASKS: usize = 20;
 /// assert_eq!(sprout::runtime::SHUTDOWN_REPORT_ENV, "SPROUT_SHUTDOWN_REPORT");
 /// ```
 pub const SHUTDOWN_REPORT_ENV: &str = "SPROUT_SHUTDOWN_REPORT";
-
-/// What dropping a runtime says on stderr about the tasks it stops.
-///
-/// ```
-/// use sprout::runtime::ShutdownReport;
-/// let runtime = sprout::Runtime::builder()
-///     .workers(1)
-///     .shutdown_report(ShutdownReport::All)
-///     .build()?;
-/// runtime.block_on(async {
-///     sprout::spawn(std::future::pending::<()>()).detach();
-/// });
-/// drop(runtime); // stderr: "runtime shut down with 1 task(s) still alive; cancelling them: …"
-/// # std::io::Result::Ok(())
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum ShutdownReport {
-    /// Nothing, not even a stuck worker or a blocking closure left running.
-    Off,
-    /// Only what shutdown could not stop: a worker stuck in a poll, a `spawn_blocking` closure
-    /// still running at the deadline. The default.
-    #[default]
-    Stuck,
-    /// Also every task still alive when shutdown began (the first 20, then a count), with its
-    /// name, state, what it waits on and where it was spawned, before it is cancelled.
-    All,
-}
 
 impl ShutdownReport {
     /// The report `SPROUT_SHUTDOWN_REPORT` asks for, or the default; an `InvalidInput` error
