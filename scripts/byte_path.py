@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Counts the lines a learner reads to follow one echoed byte, from `stream.read(buf).await`
-returning Pending to the task's next poll: the functions on that path, each found by file and
+"""Counts the lines a learner reads to follow one echoed byte through the echo handler, from
+`stream.read_chunk(n).await` returning Pending to the task's next poll and the read that gets the
+byte: the functions on that path, each found by file and
 name, measured from its signature to its closing brace (doc comments above it not counted).
 
 usage: scripts/byte_path.py [ROOT]   (ROOT defaults to the repository this script is in)
@@ -10,7 +11,7 @@ import os, re, sys
 
 # (file, function) in reading order. A name may repeat across files; each entry names its file.
 PATH = [
-    ("net/stream.rs", "read"), ("runtime/async_io/bytes.rs", "read_bytes_with"),
+    ("net/stream.rs", "read_chunk"), ("runtime/async_io/bytes.rs", "read_bytes_with"),
     ("runtime/async_io/bytes.rs", "poll_read_counted"),
     ("runtime/async_io/mod.rs", "poll_io_until"),
     ("runtime/reactor/source.rs", "poll_ready"), ("runtime/reactor/source.rs", "park"),
@@ -27,6 +28,7 @@ PATH = [
     ("runtime/scheduler/mod.rs", "schedule"), ("runtime/scheduler/mod.rs", "route"),
     ("runtime/scheduler/lifo.rs", "replace"),
     ("runtime/scheduler/worker.rs", "next_task"), ("runtime/scheduler/worker.rs", "run_task"),
+    ("net/chunk.rs", "borrow"), ("net/chunk.rs", "space"), ("net/chunk.rs", "filled"),
 ]
 
 # Where each of those lived before the core rebuild (commit a130262), and the functions that
@@ -41,7 +43,8 @@ OLD_FILES = {
 OLD_ONLY = [("runtime/probe.rs", "start"), ("runtime/probe.rs", "finish"),
             ("runtime/probe.rs", "run_ended"), ("runtime/task.rs", "wake_up_traced"),
             ("runtime/task.rs", "trace_wake"), ("runtime/reactor.rs", "trace_events")]
-RENAMED = {"observe": None, "wake_up_observed": "wake_up_traced"}
+RENAMED = {"observe": None, "wake_up_observed": "wake_up_traced", "read_chunk": "read",
+           "borrow": None, "space": None, "filled": None}
 
 
 def function_lines(path, name):
