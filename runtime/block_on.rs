@@ -29,7 +29,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use super::hooks::Event;
 use super::runtime::Runtime;
 use super::scheduler::worker::{self, Worker, MAINTENANCE_INTERVAL};
-use super::scheduler::{context, Scheduler, MAIN_FUTURE};
+use super::scheduler::{context, Shared, MAIN_FUTURE};
 use super::task::{self, poll_guarded};
 
 impl Runtime {
@@ -105,7 +105,7 @@ impl Runtime {
 }
 
 /// The waker of the `block_on` future: flags worker 0 and wakes it.
-struct MainWaker(Arc<Scheduler>);
+struct MainWaker(Arc<Shared>);
 
 impl Wake for MainWaker {
     fn wake(self: Arc<Self>) {
@@ -119,7 +119,7 @@ impl Wake for MainWaker {
 }
 
 /// Restores I2 when `block_on` returns or unwinds.
-struct LeaveWorkerZero(Arc<Scheduler>);
+struct LeaveWorkerZero(Arc<Shared>);
 
 impl Drop for LeaveWorkerZero {
     fn drop(&mut self) {

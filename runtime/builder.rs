@@ -28,7 +28,7 @@ use super::reactor::{Reactor, WaitMode};
 use super::runtime::{Runtime, ShutdownReport};
 use super::scheduler::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE};
 use super::scheduler::worker::Worker;
-use super::scheduler::{context, Scheduler};
+use super::scheduler::{context, Shared};
 use super::task;
 
 /// Default cap on blocking-pool threads (tokio uses the same number).
@@ -328,7 +328,7 @@ impl Builder {
         // The one place the glass box is wired in: the engine only sees `dyn Hooks`.
         let glass_box = GlassBox::new(epoch, trace, self.poll_timing)?;
         let hooks = glass_box.map(|glass_box| Arc::new(glass_box) as Arc<dyn Hooks>);
-        let shared = Arc::new(Scheduler::new(
+        let shared = Arc::new(Shared::new(
             workers,
             Reactor::new(hooks, wait_mode)?,
             BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::runtime::hooks::{Event, Hooks};
 use crate::runtime::runtime::ShutdownReport;
-use crate::runtime::scheduler::Scheduler;
+use crate::runtime::scheduler::Shared;
 use crate::runtime::task::Runnable;
 
 /// With the glass box compiled out there is no default watchdog.
@@ -93,7 +93,7 @@ pub(crate) enum Monitor {}
 
 impl Monitor {
     /// Starts nothing; says so if a watchdog was asked for (the default is none here).
-    pub(crate) fn start(_: Arc<Scheduler>, config: MonitorConfig) -> io::Result<Option<Monitor>> {
+    pub(crate) fn start(_: Arc<Shared>, config: MonitorConfig) -> io::Result<Option<Monitor>> {
         let _ = config.dump_on_signal;
         if config.watchdog.is_some() {
             absent("a watchdog (Builder::watchdog or SPROUT_WATCHDOG_MS)");
@@ -108,10 +108,10 @@ impl Monitor {
 }
 
 /// Names nothing: the report needs the glass box.
-pub(crate) fn report_stuck_workers(_: &Scheduler, _: Duration) {}
+pub(crate) fn report_stuck_workers(_: &Shared, _: Duration) {}
 
 /// Names nothing: the report needs the glass box.
-pub(crate) fn report_alive(_: &Scheduler, _: usize, _: Duration) {}
+pub(crate) fn report_alive(_: &Shared, _: usize, _: Duration) {}
 
 /// Names nothing: the report needs the glass box.
 pub(crate) fn report_blocking_left_behind(_: &[Runnable], _: Duration) {}

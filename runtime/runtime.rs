@@ -49,7 +49,7 @@ use super::observe::RuntimeDump;
 use super::observe::{self, Monitor};
 use super::reactor::WaitMode;
 use super::scheduler::spawn::spawn_on;
-use super::scheduler::{context, Scheduler};
+use super::scheduler::{context, Shared};
 use super::task::JoinHandle;
 
 /// A running sprout runtime: worker threads, a reactor, timers and a blocking pool.
@@ -64,7 +64,7 @@ use super::task::JoinHandle;
 /// ```
 pub struct Runtime {
     /// State shared with the workers.
-    pub(super) shared: Arc<Scheduler>,
+    pub(super) shared: Arc<Shared>,
     /// The background worker threads (workers 1..n), joined on drop.
     pub(super) threads: Vec<ThreadHandle<()>>,
     /// Disconnects when every background worker thread has finished (each holds a sender).
@@ -213,7 +213,7 @@ pub struct RuntimeStats {
 
 impl RuntimeStats {
     /// Reads the counters of `shared`.
-    fn of(shared: &Scheduler) -> RuntimeStats {
+    fn of(shared: &Shared) -> RuntimeStats {
         let (blocking_busy, blocking_idle) = shared.blocking.thread_counts();
         RuntimeStats {
             workers: shared.workers.len(),
@@ -284,7 +284,7 @@ impl Drop for Runtime {
 /// What dropping a runtime stops, taken out of it so a thread of its own can do it (I3).
 struct Stop {
     /// The runtime's shared state.
-    shared: Arc<Scheduler>,
+    shared: Arc<Shared>,
     /// The background worker threads.
     threads: Vec<ThreadHandle<()>>,
     /// Disconnects when they have all finished.
@@ -319,7 +319,7 @@ impl Stop {
 /// `workers_exited` when they finish), its `monitor`, its tasks and its blocking pool, waiting at
 /// most `timeout` for what cannot be stopped (I1), and says what `report` asks for (I2).
 fn shut_down(
-    shared: &Scheduler,
+    shared: &Shared,
     threads: Vec<ThreadHandle<()>>,
     workers_exited: &Receiver<()>,
     monitor: Option<Monitor>,

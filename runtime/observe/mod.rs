@@ -50,7 +50,7 @@ use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use crate::runtime::hooks::{Event, Hooks};
-use crate::runtime::scheduler::{Scheduler, MAIN_FUTURE};
+use crate::runtime::scheduler::{Shared, MAIN_FUTURE};
 use crate::runtime::task::{TaskEvent, TaskId};
 use chrome::ChromeTrace;
 use trace::Tracer;
@@ -138,7 +138,7 @@ impl Hooks for GlassBox {
 
 /// How the watchdog and the shutdown report name the poll of `running` (a task id, or
 /// `MAIN_FUTURE`): `task 5 "name" (spawned at src/main.rs:10:5)`.
-pub(crate) fn describe_poll(scheduler: &Scheduler, running: u64) -> String {
+pub(crate) fn describe_poll(scheduler: &Shared, running: u64) -> String {
     if running == MAIN_FUTURE {
         return "the block_on future".to_owned();
     }

@@ -45,7 +45,7 @@ use super::describe_poll;
 use super::dump::RuntimeDump;
 use super::signal_dump::SignalDump;
 use super::trace::human;
-use crate::runtime::scheduler::Scheduler;
+use crate::runtime::scheduler::Shared;
 
 /// The environment variable that sets the watchdog threshold in milliseconds; `0` disables it.
 ///
@@ -110,10 +110,7 @@ struct Seen {
 impl Monitor {
     /// Starts what `config` asks for on `shared`: the thread if the watchdog is on, the
     /// reactor's answer if only the dump is, nothing otherwise (I2).
-    pub(crate) fn start(
-        shared: Arc<Scheduler>,
-        config: MonitorConfig,
-    ) -> io::Result<Option<Monitor>> {
+    pub(crate) fn start(shared: Arc<Shared>, config: MonitorConfig) -> io::Result<Option<Monitor>> {
         match config.watchdog {
             Some(threshold) => {
                 let thread = MonitorThread::start(shared, threshold, config.dump_on_signal)?;
@@ -138,7 +135,7 @@ impl Monitor {
 impl MonitorThread {
     /// Starts the thread: the watchdog at `threshold`, and the dump if `dump_on_signal`.
     fn start(
-        shared: Arc<Scheduler>,
+        shared: Arc<Shared>,
         threshold: Duration,
         dump_on_signal: bool,
     ) -> io::Result<MonitorThread> {
@@ -188,7 +185,7 @@ impl MonitorThread {
 }
 
 /// The monitor thread's loop: sample the workers, print dumps on request, exit on shutdown.
-fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Duration) {
+fn watch(shared: &Shared, mut reader: UnixStream, threshold: Duration) {
     let period = (threshold / 5).clamp(Duration::from_millis(5), Duration::from_secs(1));
     if reader.set_read_timeout(Some(period)).is_err() {
         return;
@@ -225,7 +222,7 @@ fn watch(shared: &Scheduler, mut reader: UnixStream, threshold: Duration) {
 }
 
 /// One round of the watchdog: compares each worker's activity with the last look (I1).
-fn check_workers(shared: &Scheduler, threshold: Duration, seen: &mut [Option<Seen>]) {
+fn check_workers(shared: &Shared, threshold: Duration, seen: &mut [Option<Seen>]) {
     let now = Instant::now();
     for (index, (worker, last)) in shared.workers.iter().zip(seen.iter_mut()).enumerate() {
         let current = worker.activity.current();

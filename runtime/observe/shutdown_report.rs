@@ -30,7 +30,7 @@ use super::describe_poll;
 use super::snapshot::task_snapshots;
 use super::trace::human;
 use crate::runtime::runtime::ShutdownReport;
-use crate::runtime::scheduler::Scheduler;
+use crate::runtime::scheduler::Shared;
 use crate::runtime::task::Runnable;
 
 /// At most this many tasks are listed one per line; the rest are counted.
@@ -63,7 +63,7 @@ impl ShutdownReport {
 }
 
 /// Names the workers that did not stop: each is inside a poll that never returned (I1).
-pub(crate) fn report_stuck_workers(shared: &Scheduler, timeout: Duration) {
+pub(crate) fn report_stuck_workers(shared: &Shared, timeout: Duration) {
     for (index, worker) in shared.workers.iter().enumerate().skip(1) {
         if let Some((_, running)) = worker.activity.current() {
             eprintln!(
@@ -79,7 +79,7 @@ pub(crate) fn report_stuck_workers(shared: &Scheduler, timeout: Duration) {
 /// Lists the tasks still alive, which are about to be cancelled, saying how long shutdown will
 /// wait for the `blocking_running` closures. Only the first [`LISTED_TASKS`] are described: a
 /// runtime dropped with a million tasks alive should not spend its last second formatting them.
-pub(crate) fn report_alive(shared: &Scheduler, blocking_running: usize, timeout: Duration) {
+pub(crate) fn report_alive(shared: &Shared, blocking_running: usize, timeout: Duration) {
     let listed = task_snapshots(shared, Instant::now(), LISTED_TASKS);
     let listed = &listed[..];
     let alive = shared.registry.live_tasks();

@@ -37,7 +37,7 @@ use signal_hook::SigId;
 use super::dump::RuntimeDump;
 use crate::runtime::direction::Direction;
 use crate::runtime::reactor::{Reactor, Source};
-use crate::runtime::scheduler::Scheduler;
+use crate::runtime::scheduler::Shared;
 
 /// The SIGUSR1 dump of one runtime, answered by its reactor; stopped by [`SignalDump::stop`].
 pub(crate) struct SignalDump {
@@ -54,7 +54,7 @@ pub(crate) struct SignalDump {
 /// The waker parked on the signal's socket: waking it prints the dump (I2).
 struct DumpOnWake {
     /// The runtime to dump (weak: the reactor holds this waker, and the runtime the reactor).
-    shared: Weak<Scheduler>,
+    shared: Weak<Shared>,
     /// The read end of the socket pair the handler writes into.
     reader: UnixStream,
     /// `reader` as the reactor knows it.
@@ -64,7 +64,7 @@ struct DumpOnWake {
 impl SignalDump {
     /// Registers the socket with `shared`'s reactor, parks the dump's waker on it, and installs
     /// the SIGUSR1 handler that writes into it.
-    pub(crate) fn start(shared: &Arc<Scheduler>) -> io::Result<SignalDump> {
+    pub(crate) fn start(shared: &Arc<Shared>) -> io::Result<SignalDump> {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         // The handler must never block on a full socket; a lost extra byte is harmless.

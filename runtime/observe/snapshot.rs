@@ -21,12 +21,12 @@ use std::time::Instant;
 use super::dump::{RuntimeDump, SourceDump, TaskDump, WaitingOn};
 use crate::runtime::direction::Direction;
 use crate::runtime::reactor::Reactor;
-use crate::runtime::scheduler::Scheduler;
+use crate::runtime::scheduler::Shared;
 use crate::runtime::task::{address, Header};
 
 impl RuntimeDump {
     /// Takes the snapshot of `shared`.
-    pub(crate) fn take(shared: &Scheduler) -> RuntimeDump {
+    pub(crate) fn take(shared: &Shared) -> RuntimeDump {
         let now = Instant::now();
         let mut tasks = task_snapshots(shared, now, usize::MAX);
         tasks.sort_by_key(|task| task.id);
@@ -53,7 +53,7 @@ impl RuntimeDump {
 /// A [`TaskDump`] of the first `limit` live tasks in registry order, with what each waits on:
 /// the wakers parked in the reactor, the timer queue and the `JoinHandle`s are matched to the
 /// tasks they point at (see the module doc).
-pub(crate) fn task_snapshots(shared: &Scheduler, now: Instant, limit: usize) -> Vec<TaskDump> {
+pub(crate) fn task_snapshots(shared: &Shared, now: Instant, limit: usize) -> Vec<TaskDump> {
     let mut tasks = Vec::new();
     // (task address, index into `tasks`) and (joiner's address, the task it awaits).
     let mut addresses = HashMap::new();

@@ -17,7 +17,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::{context, Scheduler};
+use super::{context, Shared};
 use crate::runtime::task::TaskId;
 
 /// The `WorkerActivity::running` value while worker 0 polls the `block_on` future.
@@ -58,7 +58,7 @@ impl WorkerActivity {
 
 /// The task (or `TaskId::MAIN`, the `block_on` future) that this thread is polling right
 /// now, if it is one of `scheduler`'s workers in the middle of a poll.
-pub(crate) fn current_task(scheduler: &Scheduler) -> Option<TaskId> {
+pub(crate) fn current_task(scheduler: &Shared) -> Option<TaskId> {
     let worker = context::worker_index(scheduler)?;
     let (_, running) = scheduler.workers[worker].activity.current()?;
     TaskId::from_u64(running)

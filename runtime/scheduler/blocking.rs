@@ -32,7 +32,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::spawn::new_task;
-use super::{context, Scheduler};
+use super::{context, Shared};
 use crate::runtime::coop;
 use crate::runtime::lock::lock;
 use crate::runtime::task::{JoinHandle, Runnable, TaskCell, TaskKind};
@@ -85,7 +85,7 @@ impl BlockingPool {
     }
 
     /// Queues `job`, waking an idle thread or starting a new one.
-    pub(crate) fn submit(&self, shared: &Arc<Scheduler>, job: Runnable) {
+    pub(crate) fn submit(&self, shared: &Arc<Shared>, job: Runnable) {
         let mut state = lock(&self.state);
         // The runtime's flag is set first; the pool's own only once the tasks are dropped, and
         // a job submitted in between (by a destructor) must not start either.
@@ -126,7 +126,7 @@ impl BlockingPool {
     }
 
     /// The loop of one pool thread.
-    fn thread_main(&self, shared: &Arc<Scheduler>) {
+    fn thread_main(&self, shared: &Arc<Shared>) {
         let _runtime = context::enter(shared.clone(), None);
         let mut state = lock(&self.state);
         loop {

@@ -18,14 +18,14 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::Scheduler;
+use super::Shared;
 use crate::runtime::reactor::Reactor;
 
 /// What this thread knows about the runtime it runs for.
 #[derive(Clone)]
 struct Current {
     /// The runtime.
-    shared: Arc<Scheduler>,
+    shared: Arc<Shared>,
     /// `Some(i)` on worker `i`; `None` on a blocking-pool thread.
     worker: Option<usize>,
 }
@@ -42,7 +42,7 @@ pub(crate) struct EnterGuard {
 }
 
 /// Makes `shared` this thread's runtime, as worker `worker` (or a pool thread, for `None`).
-pub(crate) fn enter(shared: Arc<Scheduler>, worker: Option<usize>) -> EnterGuard {
+pub(crate) fn enter(shared: Arc<Shared>, worker: Option<usize>) -> EnterGuard {
     let previous = CURRENT.with(|current| current.replace(Some(Current { shared, worker })));
     EnterGuard { previous }
 }
@@ -56,7 +56,7 @@ impl Drop for EnterGuard {
 }
 
 /// This thread's runtime, if it has one.
-pub(crate) fn scheduler() -> Option<Arc<Scheduler>> {
+pub(crate) fn scheduler() -> Option<Arc<Shared>> {
     CURRENT
         .try_with(|current| current.borrow().as_ref().map(|c| c.shared.clone()))
         .ok()
@@ -68,7 +68,7 @@ pub(crate) fn scheduler() -> Option<Arc<Scheduler>> {
 /// leave a runtime on this thread (the slot stays borrowed while it runs); panics naming `what`
 /// if the thread has no runtime.
 #[track_caller]
-pub(crate) fn with_scheduler<R>(what: &str, f: impl FnOnce(&Arc<Scheduler>) -> R) -> R {
+pub(crate) fn with_scheduler<R>(what: &str, f: impl FnOnce(&Arc<Shared>) -> R) -> R {
     let mut f = Some(f);
     let done = CURRENT
         .try_with(|current| {
@@ -89,7 +89,7 @@ pub(crate) fn with_scheduler<R>(what: &str, f: impl FnOnce(&Arc<Scheduler>) -> R
 /// than left to hang. `#[track_caller]`, like every public entry point that calls it, so the
 /// panic points at the user's line, not at this one.
 #[track_caller]
-pub(crate) fn expect_scheduler(what: &str) -> Arc<Scheduler> {
+pub(crate) fn expect_scheduler(what: &str) -> Arc<Shared> {
     with_scheduler(what, Arc::clone)
 }
 
@@ -134,7 +134,7 @@ pub fn expect_runtime(what: &str) {
 }
 
 /// `Some(i)` if this thread is worker `i` of the runtime `shared`.
-pub(crate) fn worker_index(shared: &Scheduler) -> Option<usize> {
+pub(crate) fn worker_index(shared: &Shared) -> Option<usize> {
     CURRENT
         .try_with(|current| {
             let current = current.borrow();
@@ -158,7 +158,7 @@ pub(crate) fn current_worker_index() -> Option<usize> {
 }
 
 /// `true` if this thread is one of `shared`'s own: a worker or a pool thread of that runtime.
-pub(crate) fn is_thread_of(shared: &Arc<Scheduler>) -> bool {
+pub(crate) fn is_thread_of(shared: &Arc<Shared>) -> bool {
     CURRENT
         .try_with(|current| {
             let current = current.borrow();

@@ -18,7 +18,7 @@
 //! - I2: a worker runs at most [`MAX_LIFO_RUNS`] slot tasks in a row; then the slot's task goes
 //!   to the back of the local queue, so two tasks waking each other cannot starve the queue.
 //! - I3: a task that woke *itself* never goes into the slot: it is deferred instead
-//!   (`Scheduler::schedule_yielded`, `defer.rs`).
+//!   (`Shared::schedule_yielded`, `defer.rs`).
 //! - I4: the slot is emptied when its worker stops (background worker exit, or `block_on`
 //!   returning), so no task is stranded in it.
 //!

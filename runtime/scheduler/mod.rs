@@ -69,8 +69,10 @@ use blocking::BlockingPool;
 use park::{Idle, Parker};
 use registry::Registry;
 
-/// The state all workers of one runtime share: the runtime itself, as the workers see it.
-pub(crate) struct Scheduler {
+/// Everything the threads of one runtime share — its queues, its reactor, its blocking pool,
+/// its registry of tasks, its hooks: the runtime itself, as every worker (and every handle to
+/// it) sees it. This file also decides where a woken task goes (`schedule` and its kin).
+pub(crate) struct Shared {
     /// Tasks spawned or woken from threads that are not workers of this runtime.
     pub(crate) injector: SegQueue<Runnable>,
     /// One entry per worker, indexed by worker number; worker 0 is the `block_on` thread.
@@ -109,7 +111,7 @@ pub(crate) struct WorkerQueues {
     pub(crate) activity: WorkerActivity,
 }
 
-impl Scheduler {
+impl Shared {
     /// State for a runtime of `workers` workers, started at `epoch`; it reports to the
     /// reactor's hooks.
     pub(crate) fn new(
@@ -117,9 +119,9 @@ impl Scheduler {
         reactor: Reactor,
         blocking: BlockingPool,
         epoch: Instant,
-    ) -> Scheduler {
+    ) -> Shared {
         let hooks = reactor.hooks().clone();
-        Scheduler {
+        Shared {
             injector: SegQueue::new(),
             workers: (0..workers)
                 .map(|_| WorkerQueues {
@@ -323,19 +325,19 @@ impl Scheduler {
 }
 
 /// The scheduler answers what a task needs from its runtime (the task module defines the
-/// interface; it never names `Scheduler`).
-impl crate::runtime::task::Schedule for Scheduler {
+/// interface; it never names `Shared`).
+impl crate::runtime::task::Schedule for Shared {
     #[inline]
     fn schedule(&self, task: Runnable) {
-        Scheduler::schedule(self, task);
+        Shared::schedule(self, task);
     }
 
     fn schedule_yielded(&self, task: Runnable) {
-        Scheduler::schedule_yielded(self, task);
+        Shared::schedule_yielded(self, task);
     }
 
     fn schedule_pinned(&self, owner: usize, task: Runnable) {
-        Scheduler::schedule_pinned(self, owner, task);
+        Shared::schedule_pinned(self, owner, task);
     }
 
     fn release(&self, header: &Header) {

@@ -16,7 +16,7 @@
 //!
 //! Invariants:
 //! - I1: only a runtime with exactly one worker uses this queue, and only on worker 0's thread
-//!   (the `block_on` thread): `Scheduler::push_local` and `pop_local` choose it when
+//!   (the `block_on` thread): `Shared::push_local` and `pop_local` choose it when
 //!   `workers.len() == 1`, and both run on the worker itself (a push from any other thread goes
 //!   to the injector). So a `RefCell` suffices, with no atomics (lifo I1 alike).
 //! - I2: the queue is emptied into the injector when `block_on` returns or unwinds

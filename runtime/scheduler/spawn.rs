@@ -13,7 +13,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
 
-use super::{context, Scheduler};
+use super::{context, Shared};
 use crate::runtime::hooks::Event;
 use crate::runtime::task::local::{self, LocalCell};
 use crate::runtime::task::{Header, JoinHandle, Schedulable, TaskCell, TaskId, TaskKind, TaskMeta};
@@ -22,7 +22,7 @@ use crate::runtime::task::{Header, JoinHandle, Schedulable, TaskCell, TaskId, Ta
 /// `group_owner`, if any), with `make` (given its header with a fresh id); enters it in the
 /// registry (registry I1) and reports it.
 pub(crate) fn new_task<C: Schedulable>(
-    scheduler: &Arc<Scheduler>,
+    scheduler: &Arc<Shared>,
     name: Option<Box<str>>,
     site: &'static Location<'static>,
     kind: TaskKind,
@@ -45,7 +45,7 @@ pub(crate) fn new_task<C: Schedulable>(
 /// Spawns a `Send` future on `scheduler`, named `name`, as if `spawn` was called at `site`, into
 /// the `TaskGroup` owned by `group_owner` if there is one.
 pub(crate) fn spawn_on<F>(
-    scheduler: &Arc<Scheduler>,
+    scheduler: &Arc<Shared>,
     name: Option<Box<str>>,
     site: &'static Location<'static>,
     group_owner: Option<TaskId>,

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use crossbeam_queue::SegQueue;
 
 use super::lifo::{self, MAX_LIFO_RUNS};
-use super::{defer, park, Scheduler};
+use super::{defer, park, Shared};
 use crate::runtime::hooks::Event;
 use crate::runtime::task::{Runnable, TaskKind};
 
@@ -43,7 +43,7 @@ pub(crate) const MAINTENANCE_INTERVAL: u32 = 61;
 /// One worker's private state; lives on the worker's thread.
 pub(crate) struct Worker {
     /// The runtime.
-    shared: Arc<Scheduler>,
+    shared: Arc<Shared>,
     /// This worker's number: its queues are `shared.workers[index]`.
     index: usize,
     /// Turns of the loop so far, for the maintenance schedule (I1) and queue alternation.
@@ -54,7 +54,7 @@ pub(crate) struct Worker {
 
 impl Worker {
     /// The worker numbered `index` of `shared`.
-    pub(crate) fn new(shared: Arc<Scheduler>, index: usize) -> Worker {
+    pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Worker {
         Worker {
             shared,
             index,
@@ -238,7 +238,7 @@ fn pop_unless_empty(queue: &SegQueue<Runnable>) -> Option<Runnable> {
 /// returns or unwinds (block_on I2): its LIFO slot (lifo I4), its deferred list and its local
 /// queue go to the injector; a deferred `spawn_local` task goes back on its pinned queue (it
 /// belongs to this thread, local I1, and is dropped with the thread's local futures).
-pub(crate) fn hand_back_worker_zero(shared: &Scheduler) {
+pub(crate) fn hand_back_worker_zero(shared: &Shared) {
     if let Some(task) = lifo::take() {
         shared.injector.push(task);
     }
@@ -266,7 +266,7 @@ mod tests {
     use crate::runtime::task::{TaskCell, TaskKind};
 
     /// A task of `shared` that nothing has run yet.
-    fn task(shared: &Arc<Scheduler>) -> Runnable {
+    fn task(shared: &Arc<Shared>) -> Runnable {
         spawn::new_task(
             shared,
             None,
@@ -278,14 +278,14 @@ mod tests {
     }
 
     /// A scheduler of `workers` workers with no threads: this test's thread plays them.
-    fn scheduler_of(workers: usize) -> Arc<Scheduler> {
+    fn scheduler_of(workers: usize) -> Arc<Shared> {
         let reactor = Reactor::new(None, WaitMode::DEFAULT).expect("a reactor");
         let pool = BlockingPool::new(1, Duration::from_secs(1));
-        Arc::new(Scheduler::new(workers, reactor, pool, Instant::now()))
+        Arc::new(Shared::new(workers, reactor, pool, Instant::now()))
     }
 
     /// Shuts down what worker 0's LIFO slot and local queue hold; returns how many tasks.
-    fn empty_worker_zero(shared: &Scheduler) -> usize {
+    fn empty_worker_zero(shared: &Shared) -> usize {
         let held: Vec<Runnable> = lifo::take()
             .into_iter()
             .chain(std::iter::from_fn(|| shared.workers[0].local.pop()))
