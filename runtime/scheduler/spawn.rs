@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::{context, Shared};
 use crate::runtime::hooks::Event;
-use crate::runtime::task::local::{self, LocalCell};
+use crate::runtime::task::local::{self, LocalFuture, PinnedTo};
 use crate::runtime::task::{Header, JoinHandle, Schedulable, TaskCell, TaskId, TaskKind, TaskMeta};
 
 /// Creates a task of `kind` named `name`, spawned at `site` (into a `TaskGroup` owned by
@@ -137,11 +137,14 @@ where
             "sprout::spawn_local was called on a blocking-pool thread: it needs a worker thread"
         );
     };
+    // An ordinary task whose future stays in this thread's table (`task/local.rs`).
+    let pinned = PinnedTo::new(owner, scheduler.clone());
     let slot = local::next_slot();
-    let cell = new_task(&scheduler, name, site, TaskKind::Local, None, |header| {
-        LocalCell::new(header, scheduler.clone(), owner, slot)
+    let task = new_task(&scheduler, name, site, TaskKind::Local, None, |header| {
+        let stand_in = LocalFuture::<F>::new(slot, header.id);
+        TaskCell::new(header, pinned, stand_in)
     });
-    local::insert(&cell, future);
-    scheduler.schedule_pinned(owner, cell.clone());
-    JoinHandle::new(cell)
+    local::insert(slot, future, task.clone());
+    scheduler.schedule_pinned(owner, task.clone());
+    JoinHandle::new(task)
 }

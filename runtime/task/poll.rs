@@ -6,13 +6,11 @@
 //! spawn → run queue → [poll: budget scope + catch_unwind] → Pending → waker parked in reactor → epoll event → wake → run queue
 //! ```
 //!
-//! A spawned task (`task/cell.rs`), a `spawn_local` task (`task/local.rs`) and the `block_on`
-//! future (`block_on.rs`) are all polled through [`poll_guarded`], and the two kinds of task also
-//! share what happens around it ([`Header::poll_once`] and [`Header::after_pending`] in
-//! `task/mod.rs`). So a rule about polling is written once and holds for all of them. (Three copies
-//! of this loop had drifted apart before: a `spawn_local` task that yielded went straight back to
-//! its queue instead of the deferred list, and could hold its worker for up to 61 polls while
-//! a socket it had made readable waited — `tests/executor_fairness.rs`.)
+//! Every task, spawned or local (both run through `TaskCell::run` in `task/cell.rs`), and the
+//! `block_on` future (`block_on.rs`) are polled through [`poll_guarded`], and every task also
+//! shares what happens around it ([`Header::poll_once`] and [`Header::after_pending`] in
+//! `task/mod.rs`). So a rule about polling is written once and holds for all of them (chapter 7
+//! tells what went wrong when it was not).
 //!
 //! Invariants:
 //! - I1: every poll runs inside a fresh budget scope (coop I1), closed before the outcome is
