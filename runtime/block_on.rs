@@ -73,9 +73,14 @@ impl Runtime {
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
                 shared.report(|| Event::MainPolled);
-                activity.begin(MAIN_FUTURE);
+                let record = shared.records_activity; // activity I2
+                if record {
+                    activity.begin(MAIN_FUTURE);
+                }
                 let polled = poll_guarded(&mut cx, |cx| future.as_mut().poll(cx));
-                activity.end();
+                if record {
+                    activity.end();
+                }
                 // The main future's panic is the caller's: it goes on up through `block_on`
                 // (after the worker-zero guard below has put every queued task back).
                 let polled = polled.unwrap_or_else(|payload| std::panic::resume_unwind(payload));

@@ -333,6 +333,8 @@ impl Builder {
             Reactor::new(hooks, wait_mode)?,
             BlockingPool::new(self.max_blocking_threads, self.blocking_keep_alive),
             epoch,
+            // The workers record what they poll only for a watchdog to read (activity I2).
+            cfg!(feature = "observe") && !watchdog.is_zero(),
         ));
         shared.report(|| Event::RuntimeStarted { workers });
         let (exited, workers_exited) = mpsc::channel();

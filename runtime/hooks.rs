@@ -9,8 +9,8 @@
 //!
 //! The core (task/, scheduler/, reactor/, `Async<T>`, timers) never names the glass box: it
 //! holds an `Option<Arc<dyn Hooks>>` and, when it is `Some`, describes what it just did as an
-//! `Event`. The glass box (`observe/`: trace, poll timing, wait records) is one implementation,
-//! wired in by `builder.rs`; a test can install another.
+//! `Event`. The trait is crate-private, and the glass box (`observe/`: trace, poll timing, wait
+//! records), wired in by `builder.rs`, is its one implementation.
 //!
 //! Invariants:
 //! - I1: with nothing observing, an event costs one branch on a flag the caller already holds

@@ -108,7 +108,7 @@ impl Monitor {
 }
 
 /// Names nothing: the report needs the glass box.
-pub(crate) fn report_stuck_workers(_: &Shared, _: Duration) {}
+pub(crate) fn report_stuck_workers(_: &Shared, _: &[usize], _: Duration) {}
 
 /// Names nothing: the report needs the glass box.
 pub(crate) fn report_alive(_: &Shared, _: usize, _: Duration) {}

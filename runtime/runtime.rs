@@ -331,21 +331,24 @@ fn shut_down(
     shared.report(|| Event::RuntimeShuttingDown);
     shared.begin_shutdown();
     let workers_stopped = wait_until_disconnected(workers_exited, deadline);
-    for thread in threads {
+    let mut stuck = Vec::new();
+    for (index, thread) in (1..).zip(threads) {
         if workers_stopped || thread.is_finished() {
             // A worker thread only ends by returning; a join error would be a panic inside the
             // runtime itself, already reported by the panic hook.
             let _ = thread.join();
+        } else {
+            stuck.push(index);
         }
     }
-    if !workers_stopped && report != ShutdownReport::Off {
-        observe::report_stuck_workers(shared, timeout);
+    if !stuck.is_empty() && report != ShutdownReport::Off {
+        observe::report_stuck_workers(shared, &stuck, timeout);
     }
     if let Some(mut monitor) = monitor {
         monitor.stop();
     }
     // Closures already started run to their end; queued ones are dropped.
-    let blocking_running = shared.registry.started_blocking_tasks();
+    let blocking_running = shared.registry.running(true);
     if report == ShutdownReport::All {
         observe::report_alive(shared, blocking_running.len(), timeout);
     }

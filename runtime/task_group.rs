@@ -70,7 +70,8 @@ pub struct TaskGroup<T: Send + 'static> {
     /// kept here, not in a local, so a `join_next` dropped while awaiting that output leaves
     /// it for the next call (I3).
     ended_key: Option<u64>,
-    /// The task that made the group (`None` outside a task), shown in the dump.
+    /// The task that made the group, shown in the dump; `None` outside a task, or when the
+    /// watchdog is off and so nobody records which task a worker polls (activity I2).
     owner: Option<TaskId>,
 }
 

@@ -15,11 +15,16 @@ use support::child::{child_command, is_child};
 use support::within;
 
 /// On one worker, five named tasks in five different situations: the dump taken from inside
-/// one of them shows each one's state, what it waits on, its poll count and its spawn site.
+/// one of them shows each one's state, what it waits on, its poll count (counted because poll
+/// timing watches the polls) and its spawn site.
 #[test]
 fn the_dump_lists_named_tasks_with_their_states_and_waits() {
     within(Duration::from_secs(20), "dump of named tasks", || {
-        let runtime = support::runtime(1);
+        let runtime = sprout::Runtime::builder()
+            .workers(1)
+            .poll_timing(true)
+            .build()
+            .expect("build");
         runtime.block_on(async {
             let (ours, mut theirs) = UnixStream::pair().expect("a socket pair");
             ours.set_nonblocking(true).expect("non-blocking");
@@ -65,7 +70,7 @@ fn the_dump_lists_named_tasks_with_their_states_and_waits() {
             assert_eq!(reader.id, reader_id);
             assert_eq!(reader.state, TaskState::Idle, "{dump}");
             assert_eq!(reader.waiting_on, vec![WaitingOn::Readable(fd)], "{dump}");
-            assert_eq!(reader.polls, 1);
+            assert_eq!(reader.polls, Some(1));
             assert!(
                 reader.spawned_at.file().ends_with("observe_dump.rs"),
                 "{}",
@@ -91,7 +96,7 @@ fn the_dump_lists_named_tasks_with_their_states_and_waits() {
             assert_eq!(inspector.state, TaskState::Running, "it took the dump");
             let queued = task("queued");
             assert_eq!(queued.state, TaskState::Scheduled, "{dump}");
-            assert_eq!(queued.polls, 0, "never polled yet");
+            assert_eq!(queued.polls, Some(0), "never polled yet");
             assert!(dump.timers.len() == 1 && dump.timers[0] > Duration::from_secs(50));
             assert!(
                 dump.sources
@@ -118,6 +123,25 @@ fn the_dump_lists_named_tasks_with_their_states_and_waits() {
             let _ = sleeper.await;
             assert!(sprout::dump().tasks.is_empty(), "every task is gone");
         });
+    });
+}
+
+/// With nothing watching the polls, they are not counted (task/meta I3): the dump says `None`
+/// and its report prints no count, rather than a zero that would be wrong.
+#[test]
+fn unwatched_polls_are_not_counted() {
+    within(Duration::from_secs(10), "unwatched dump", || {
+        support::runtime(1).block_on(async {
+            let task = sprout::TaskBuilder::new()
+                .name("polled")
+                .spawn(std::future::pending::<()>());
+            sprout::yield_now().await;
+            let dump = sprout::dump();
+            let listed = dump.tasks.iter().find(|t| t.id == task.id());
+            assert_eq!(listed.expect("listed").polls, None, "{dump}");
+            assert!(!dump.to_string().contains("polls"), "{dump}");
+            task.cancel();
+        })
     });
 }
 

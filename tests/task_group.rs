@@ -98,11 +98,16 @@ fn cancel_all_and_panics_come_back_through_join_next() {
     });
 }
 
-/// The dump lists a group's tasks under the task that made the group.
-#[test]
-fn the_dump_shows_a_group_under_its_owner() {
-    within(Duration::from_secs(10), "group in the dump", || {
-        runtime(1).block_on(async {
+/// The dump report of a task named "owner" that made a group of two pending tasks, on a
+/// runtime with this `watchdog` threshold (zero: off).
+fn dump_of_a_group(watchdog: Duration) -> String {
+    within(Duration::from_secs(10), "group in the dump", move || {
+        let runtime = sprout::Runtime::builder()
+            .workers(1)
+            .watchdog(watchdog)
+            .build()
+            .expect("build");
+        runtime.block_on(async {
             let owner = sprout::TaskBuilder::new().name("owner").spawn(async {
                 let mut group = TaskGroup::<()>::new();
                 group.spawn(std::future::pending());
@@ -112,20 +117,33 @@ fn the_dump_shows_a_group_under_its_owner() {
                 drop(group);
                 report
             });
-            let report = owner.await.unwrap();
-            let lines: Vec<&str> = report.lines().collect();
-            let at = lines
-                .iter()
-                .position(|line| line.contains("\"owner\""))
-                .unwrap_or_else(|| panic!("no owner line:\n{report}"));
-            assert!(
-                lines[at + 1].contains("in its group: task")
-                    && lines[at + 2].contains("in its group: task"),
-                "the two members are not under their owner:\n{report}"
-            );
-            assert_eq!(report.matches("in its group").count(), 2, "{report}");
-        });
-    });
+            owner.await.unwrap()
+        })
+    })
+}
+
+/// While the watchdog runs, the dump lists a group's tasks under the task that made the group.
+/// With it off, no worker records which task it polls (activity I2), so the group has no known
+/// owner and its tasks are listed at the top level.
+#[test]
+fn the_dump_shows_a_group_under_its_owner_while_the_watchdog_runs() {
+    let report = dump_of_a_group(Duration::from_secs(10));
+    let lines: Vec<&str> = report.lines().collect();
+    let at = lines
+        .iter()
+        .position(|line| line.contains("\"owner\""))
+        .unwrap_or_else(|| panic!("no owner line:\n{report}"));
+    assert!(
+        lines[at + 1].contains("in its group: task")
+            && lines[at + 2].contains("in its group: task"),
+        "the two members are not under their owner:\n{report}"
+    );
+    assert_eq!(report.matches("in its group").count(), 2, "{report}");
+
+    let report = dump_of_a_group(Duration::ZERO);
+    assert!(report.contains("\"owner\""), "{report}");
+    assert_eq!(report.matches("in its group").count(), 0, "{report}");
+    assert_eq!(report.matches("  task ").count(), 3, "{report}");
 }
 
 /// `join_next` dropped while it awaits a finished task's output loses nothing (I3): the next

@@ -66,7 +66,7 @@ pub enum WaitingOn {
 ///     let dump = sprout::dump(); // one worker, busy here: the task has not run yet
 ///     let task = dump.tasks.iter().find(|t| t.id == named.id()).unwrap();
 ///     assert_eq!(task.name.as_deref(), Some("worker-7"));
-///     assert_eq!(task.polls, 0, "spawned, not yet polled");
+///     assert_eq!(task.polls, None, "polls are counted only while something watches them");
 ///     assert_eq!(task.state, sprout::runtime::TaskState::Scheduled);
 ///     named.await.unwrap();
 /// });
@@ -85,8 +85,10 @@ pub struct TaskDump {
     pub kind: TaskKind,
     /// Idle, scheduled, running or cancelling.
     pub state: TaskState,
-    /// How many times it has been polled.
-    pub polls: u64,
+    /// How many times it has been polled; `None` unless something watches the runtime's polls
+    /// (tracing or [`Builder::poll_timing`](crate::Builder::poll_timing)): counting costs every
+    /// poll, so it is not paid by default.
+    pub polls: Option<u64>,
     /// Total time spent inside its polls; `None` unless poll timing is on
     /// ([`Builder::poll_timing`](crate::Builder::poll_timing) or tracing).
     pub busy: Option<Duration>,
@@ -95,7 +97,9 @@ pub struct TaskDump {
     /// What its last `Pending` poll waited on, as far as the runtime can see.
     pub waiting_on: Vec<WaitingOn>,
     /// The task that owns the [`TaskGroup`](crate::runtime::TaskGroup) this task was spawned
-    /// into, if any; the report lists such tasks under their owner.
+    /// into, if known; the report lists such tasks under their owner. Known when the group was
+    /// made while the watchdog ran (the default in debug builds): only then do the workers
+    /// record which task they poll (`scheduler/activity.rs`).
     pub group_owner: Option<TaskId>,
 }
 
@@ -223,7 +227,10 @@ impl fmt::Display for TaskDump {
             TaskState::Running => "running",
             TaskState::Cancelling => "cancelling",
         };
-        write!(f, "  {state}  polls {}", self.polls)?;
+        write!(f, "  {state}")?;
+        if let Some(polls) = self.polls {
+            write!(f, "  polls {polls}")?;
+        }
         if let (Some(busy), Some(longest)) = (self.busy, self.longest_poll) {
             write!(f, "  busy {} (longest {})", human(busy), human(longest))?;
         }

@@ -136,7 +136,7 @@ impl Hooks for GlassBox {
     }
 }
 
-/// How the watchdog and the shutdown report name the poll of `running` (a task id, or
+/// How the watchdog names the poll of `running` (a task id, or
 /// `MAIN_FUTURE`): `task 5 "name" (spawned at src/main.rs:10:5)`.
 pub(crate) fn describe_poll(scheduler: &Shared, running: u64) -> String {
     if running == MAIN_FUTURE {

@@ -26,7 +26,6 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::describe_poll;
 use super::snapshot::task_snapshots;
 use super::trace::human;
 use crate::runtime::runtime::ShutdownReport;
@@ -62,18 +61,40 @@ impl ShutdownReport {
     }
 }
 
-/// Names the workers that did not stop: each is inside a poll that never returned (I1).
-pub(crate) fn report_stuck_workers(shared: &Shared, timeout: Duration) {
-    for (index, worker) in shared.workers.iter().enumerate().skip(1) {
-        if let Some((_, running)) = worker.activity.current() {
-            eprintln!(
-                "sprout: shutdown: worker {index} did not stop within {}: it is still inside a \
-                 poll of {}, which never returned to the runtime. Leaving its thread behind.",
-                human(timeout),
-                describe_poll(shared, running),
-            );
-        }
-    }
+/// Names the workers that did not stop, each inside a poll that never returned (I1), and the
+/// tasks of those polls: the live tasks still `RUNNING` that are not blocking closures (the
+/// other workers have stopped). Read from the registry, so it works with the watchdog off,
+/// when no worker records what it polls (`scheduler/activity.rs`).
+pub(crate) fn report_stuck_workers(shared: &Shared, stuck: &[usize], timeout: Duration) {
+    let workers: Vec<String> = stuck.iter().map(usize::to_string).collect();
+    let tasks: Vec<String> = shared
+        .registry
+        .running(false)
+        .iter()
+        .map(|task| {
+            let header = task.header();
+            let meta = &header.meta;
+            format!(
+                "{} (spawned at {})",
+                meta.describe(header.id),
+                meta.spawned_at()
+            )
+        })
+        .collect();
+    let (who, whose) = match workers.len() {
+        1 => (format!("worker {}", workers[0]), "its thread"),
+        _ => (format!("workers {}", workers.join(", ")), "their threads"),
+    };
+    let polls = match tasks.len() {
+        0 => "a poll".to_owned(),
+        1 => format!("a poll of {}", tasks[0]),
+        _ => format!("polls of {}", tasks.join(", ")),
+    };
+    eprintln!(
+        "sprout: shutdown: {who} did not stop within {}: still inside {polls}, which never \
+         returned to the runtime. Leaving {whose} behind.",
+        human(timeout),
+    );
 }
 
 /// Lists the tasks still alive, which are about to be cancelled, saying how long shutdown will

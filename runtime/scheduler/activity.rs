@@ -1,8 +1,8 @@
 //! What each worker is doing right now: the task it polls, and how many polls it has started.
 //!
-//! Where it sits in the flow: at `[poll]`. The worker writes it around every poll (two plain
-//! stores); the watchdog (`observe/monitor.rs`) samples it from its own thread, and
-//! `TaskGroup::new` asks it which task is creating the group.
+//! Where it sits in the flow: at `[poll]`. While the watchdog runs, the worker writes it around
+//! every poll (two plain stores); the watchdog (`observe/monitor.rs`) samples it from its own
+//! thread, and `TaskGroup::new` asks it which task is creating the group.
 //!
 //! ```text
 //! spawn → run queue → [poll: begin … end] → Pending → waker parked → event → wake → run queue
@@ -12,6 +12,10 @@
 //! - I1: a worker stores the task id before counting the poll, and clears it after; a reader
 //!   reads the count, then the id, then the count again, and trusts the pair only if the count
 //!   did not move, so it never blames a task for its neighbour's time.
+//! - I2: it is written only while the watchdog runs (`Shared::records_activity`); otherwise a
+//!   poll pays one branch for it and `current` says `None`. What else would read it does
+//!   without: the shutdown report finds stuck polls in the registry, and a `TaskGroup` then
+//!   has no owner to show in the dump.
 //!
 //! Read next: `runtime/scheduler/context.rs`.
 

@@ -97,6 +97,9 @@ pub(crate) struct Shared {
     pub(crate) hooks: MaybeHooks,
     /// Whether new tasks keep room for poll times (`Hooks::times_polls`).
     times_polls: bool,
+    /// Whether the workers record what they poll in their `activity`: only for the watchdog
+    /// (activity I2).
+    pub(crate) records_activity: bool,
 }
 
 /// The queues and alarm clock of one worker.
@@ -107,18 +110,19 @@ pub(crate) struct WorkerQueues {
     pub(crate) pinned: SegQueue<Runnable>,
     /// How this worker sleeps and is woken.
     pub(crate) parker: Parker,
-    /// Which task this worker polls (for the watchdog and `TaskGroup`).
+    /// Which task this worker polls, while the watchdog runs (activity I2).
     pub(crate) activity: WorkerActivity,
 }
 
 impl Shared {
     /// State for a runtime of `workers` workers, started at `epoch`; it reports to the
-    /// reactor's hooks.
+    /// reactor's hooks, and its workers record their activity if `records_activity`.
     pub(crate) fn new(
         workers: usize,
         reactor: Reactor,
         blocking: BlockingPool,
         epoch: Instant,
+        records_activity: bool,
     ) -> Shared {
         let hooks = reactor.hooks().clone();
         Shared {
@@ -141,6 +145,7 @@ impl Shared {
             epoch,
             times_polls: hooks.as_ref().is_some_and(|hooks| hooks.times_polls()),
             hooks,
+            records_activity,
         }
     }
 

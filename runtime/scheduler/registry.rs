@@ -34,7 +34,7 @@ use std::sync::Mutex;
 
 use crate::runtime::lock::lock;
 use crate::runtime::slab::Slab;
-use crate::runtime::task::{Header, Runnable, TaskId, TaskKind};
+use crate::runtime::task::{Header, Runnable, TaskId, TaskKind, TaskState};
 
 /// The live tasks of one runtime.
 pub(crate) struct Registry {
@@ -114,18 +114,20 @@ impl Registry {
         tasks
     }
 
-    /// The `spawn_blocking` tasks whose closure has started (and may still be running).
-    pub(crate) fn started_blocking_tasks(&self) -> Vec<Runnable> {
-        let mut started = Vec::new();
+    /// The live tasks in the middle of a run (state `RUNNING`) that are (`blocking`) or are not
+    /// `spawn_blocking` closures: what shutdown waits for, or names as stuck in a poll.
+    pub(crate) fn running(&self, blocking: bool) -> Vec<Runnable> {
+        let mut running = Vec::new();
         for shard in self.shards.iter() {
             let shard = lock(shard);
-            let blocking = shard.iter().filter(|task| {
-                let meta = &task.header().meta;
-                meta.kind() == TaskKind::Blocking && meta.counters().polls > 0
+            let in_run = shard.iter().filter(|task| {
+                let header = task.header();
+                (header.meta.kind() == TaskKind::Blocking) == blocking
+                    && header.state() == TaskState::Running
             });
-            started.extend(blocking.cloned());
+            running.extend(in_run.cloned());
         }
-        started
+        running
     }
 
     /// Takes every task out (at shutdown, after the workers stopped). Taken out first and

@@ -50,12 +50,15 @@ pub(crate) struct Worker {
     turn: u32,
     /// Slot tasks run in a row (I2 of lifo.rs).
     lifo_runs: u32,
+    /// `Shared::records_activity`, kept at hand: tested before every poll.
+    records_activity: bool,
 }
 
 impl Worker {
     /// The worker numbered `index` of `shared`.
     pub(crate) fn new(shared: Arc<Shared>, index: usize) -> Worker {
         Worker {
+            records_activity: shared.records_activity,
             shared,
             index,
             turn: 0,
@@ -80,8 +83,11 @@ impl Worker {
         }
     }
 
-    /// Polls `task` once, showing it to the watchdog meanwhile (`observe/monitor.rs`, `scheduler/activity.rs`).
+    /// Polls `task` once, showing it to the watchdog meanwhile, if there is one (activity I2).
     pub(crate) fn run_task(&self, task: Runnable) {
+        if !self.records_activity {
+            return task.run();
+        }
         let activity = &self.shared.workers[self.index].activity;
         activity.begin(task.header().id.as_u64());
         task.run();
@@ -281,7 +287,7 @@ mod tests {
     fn scheduler_of(workers: usize) -> Arc<Shared> {
         let reactor = Reactor::new(None, WaitMode::DEFAULT).expect("a reactor");
         let pool = BlockingPool::new(1, Duration::from_secs(1));
-        Arc::new(Shared::new(workers, reactor, pool, Instant::now()))
+        Arc::new(Shared::new(workers, reactor, pool, Instant::now(), true))
     }
 
     /// Shuts down what worker 0's LIFO slot and local queue hold; returns how many tasks.

@@ -21,6 +21,9 @@
 //! - I2: poll times are kept only when the runtime's hooks want them (`Hooks::times_polls`:
 //!   `Builder::poll_timing`, or tracing). Reading the clock twice per poll slows a poll-heavy
 //!   program measurably (docs/ chapter 14), so it is not paid by default.
+//! - I3: polls are counted only while someone watches (`observed`: the runtime has hooks), so
+//!   an unwatched poll pays one branch for the glass box and nothing more (hooks I1); the dump
+//!   then reports no count rather than a wrong one.
 //!
 //! Read next: `runtime/scheduler/mod.rs` (the run queues a woken task goes back to).
 
@@ -38,7 +41,7 @@ pub(crate) struct TaskMeta {
     spawned_at: &'static Location<'static>,
     /// The name and poll times, if the task has a name or polls are timed.
     extra: Option<Box<MetaExtra>>,
-    /// Polls so far (I1). 32 bits: a task polled 4 billion times reports a wrapped count.
+    /// Polls so far (I1), while watched (I3). 32 bits: a task polled 4 billion times reports a wrapped count.
     polls: AtomicU32,
     /// Async, local or blocking.
     kind: TaskKind,
@@ -79,8 +82,8 @@ impl MetaExtra {
 /// The counters of a [`TaskMeta`] at one instant (see `observe/dump.rs` for the public form).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PollCounters {
-    /// Polls so far.
-    pub(crate) polls: u64,
+    /// Polls so far, if they are counted (only while someone watches: I3).
+    pub(crate) polls: Option<u64>,
     /// Total time inside polls, if timing is on.
     pub(crate) busy: Option<Duration>,
     /// The longest poll, if timing is on.
@@ -179,7 +182,9 @@ impl TaskMeta {
     pub(crate) fn counters(&self) -> PollCounters {
         let times = self.extra.as_ref().filter(|_| self.timed);
         PollCounters {
-            polls: u64::from(self.polls.load(Ordering::Relaxed)),
+            polls: self
+                .observed
+                .then(|| u64::from(self.polls.load(Ordering::Relaxed))),
             busy: times.map(|e| Duration::from_nanos(e.busy_nanos.load(Ordering::Relaxed))),
             longest: times.map(|e| Duration::from_nanos(e.longest_nanos.load(Ordering::Relaxed))),
         }
@@ -205,7 +210,7 @@ mod tests {
             Location::caller(),
             TaskKind::Async,
             true,
-            false,
+            true,
             None,
         );
         assert_eq!(meta.count_poll(), 1);
@@ -213,10 +218,11 @@ mod tests {
         assert_eq!(meta.count_poll(), 2);
         meta.add_poll_time(Duration::from_micros(2));
         let counters = meta.counters();
-        assert_eq!(counters.polls, 2);
+        assert_eq!(counters.polls, Some(2));
         assert_eq!(counters.busy, Some(Duration::from_micros(7)));
         assert_eq!(counters.longest, Some(Duration::from_micros(5)));
-        assert_eq!(TaskMeta::plain(Location::caller()).counters().busy, None);
+        let unwatched = TaskMeta::plain(Location::caller()).counters();
+        assert_eq!((unwatched.polls, unwatched.busy), (None, None));
         let plain = TaskMeta::plain(Location::caller());
         assert_eq!(
             std::mem::size_of_val(&plain),

@@ -323,8 +323,8 @@ impl Header {
     }
 
     // ANCHOR: poll_once
-    /// Polls this task's future once, through `poll`: counted, reported to `scheduler`, with a
-    /// full budget and its panic caught (`poll.rs`). The one way a task is polled, spawned or
+    /// Polls this task's future once, through `poll`: counted and reported to `scheduler` if
+    /// someone watches, with a full budget and its panic caught (`poll.rs`). The one way a task is polled, spawned or
     /// local.
     #[inline]
     pub(crate) fn poll_once<T>(
@@ -334,8 +334,11 @@ impl Header {
         poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
     ) -> Polled<T> {
         let mut cx = Context::from_waker(waker);
-        let number = self.meta.count_poll();
-        self.observe(scheduler, TaskEvent::PollStarted { poll: number });
+        // Counted only for a watcher (hooks I1): with nobody watching, a poll pays this branch.
+        if self.meta.observed() {
+            let poll = self.meta.count_poll();
+            scheduler.observe(self, TaskEvent::PollStarted { poll });
+        }
         let polled = poll_guarded(&mut cx, poll);
         self.observe(scheduler, TaskEvent::PollEnded(PollOutcome::of(&polled)));
         polled
