@@ -195,7 +195,7 @@ impl Builder {
     /// (see [`dump_on_sigusr1`](Self::dump_on_sigusr1)). Its thread matters only to a
     /// single-worker runtime in a program with no other thread: there, one more thread makes
     /// the kernel and glibc take their multi-threaded paths (reference-counted fd lookups,
-    /// locked `malloc`), measured at a few percent of the echo benchmark (docs/ chapter 14).
+    /// locked `malloc`), which costs the echo benchmark measurably (docs/ chapter 14).
     ///
     /// ```
     /// use std::time::Duration;

@@ -9,9 +9,9 @@
 //! A task that yields (or spends its cooperative budget) is saying "let the others run". If it
 //! simply went to the back of the run queue, and it were the only runnable task, the worker
 //! would run it again at once: the tasks parked in the reactor — whose sockets may well be ready
-//! — would wait until the next maintenance turn, 61 task runs later. Measured with one bulk
-//! stream beside 20 small clients (the lecture's Shakespeare), that pushed the small clients'
-//! p99 to 9.6 ms against tokio's 2 ms. So a self-woken task is *deferred*: it rejoins the run
+//! — would wait until the next maintenance turn, 61 task runs later; one bulk stream beside
+//! small clients (the lecture's Shakespeare) would hold up their replies (chapter 12, "What each
+//! structure buys"). So a self-woken task is *deferred*: it rejoins the run
 //! queue only after the worker has polled the reactor, so whatever became ready meanwhile goes
 //! first. Tokio does the same.
 //!

@@ -23,8 +23,8 @@
 //!
 //! Why unbounded local queues: with a bounded one (tokio's is 256), a burst of wake-ups
 //! overflows into the injector, which a busy worker serves only once per maintenance turn, while
-//! each such turn's reactor poll refills the local queue. Measured with 500 echo connections on one
-//! worker, the overflowed connections waited up to 46 ms (p99) against 3 ms for the rest.
+//! each such turn's reactor poll refills the local queue: the overflowed connections wait far
+//! longer than the rest (chapter 8 has the measurement).
 //!
 //! Invariants:
 //! - I1: a `Runnable` pushed after shutdown began is not queued, and nothing runs after

@@ -12,10 +12,10 @@
 //! via the reactor. Shutdown drains the registry and drops those futures; the dump, the watchdog
 //! and the shutdown report find tasks here by id.
 //!
-//! Why from spawn and not from the first `Pending`: without registering at spawn, spawn-and-join
-//! of a million trivial tasks runs 1.18x as fast (3.41M against 2.88M tasks/s, measured: those
-//! tasks never touch the registry), but a task blocking inside its first poll, or waiting in a
-//! queue, is then invisible to the watchdog and the dump. docs/ chapter 14 has the figures.
+//! Why from spawn and not from the first `Pending`: registering later would spare trivial tasks
+//! (which never wait) the registry altogether, and spawn faster (chapter 12, "What each
+//! structure buys"), but a task blocking inside its first poll, or waiting in a queue, would
+//! then be invisible to the watchdog, the dump and shutdown.
 //!
 //! Invariants:
 //! - I1: a task is in the registry from spawn until it completes (task I6), so a drain reaches

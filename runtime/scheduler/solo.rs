@@ -23,10 +23,9 @@
 //!   (`worker::hand_back_worker_zero`), like the LIFO slot, so no task is stranded on a thread
 //!   that no longer runs the runtime.
 //! - I3: a queue that runs empty keeps room for at most `KEPT_CAPACITY` tasks. A `VecDeque`
-//!   never shrinks by itself, so one burst of a million spawns would hold 16 MB (a `Runnable`
-//!   is 16 bytes) for the rest of the runtime's life: that was 16 of the 176 bytes per pending
-//!   task that `runtime_bench --only memory` measured. The check costs one comparison, only
-//!   when the queue is found empty.
+//!   never shrinks by itself, so one burst of spawns would hold 16 bytes (a `Runnable`) per
+//!   task of the burst for the rest of the runtime's life. The check costs one comparison,
+//!   only when the queue is found empty.
 //!
 //! Read next: `runtime/scheduler/defer.rs`.
 

@@ -20,10 +20,9 @@
 //!   bounded by `MAINTENANCE_INTERVAL × BUDGET` operations.
 //! - I2: a worker lists itself as idle before its final look for work (I1 of park.rs).
 //! - I3: a worker never parks with a task in its own LIFO slot or deferred list: `next_task`
-//!   looks at the slot after anything that can fill it, and `park` checks both again. (A
-//!   maintenance poll that filled the slot after it had been checked once stranded a task
-//!   while the worker slept in epoll: found by the echo benchmark as a server that stopped
-//!   answering its only client.)
+//!   looks at the slot after anything that can fill it, and `park` checks both again: a
+//!   maintenance poll that fills the slot after it was looked at would otherwise strand a task
+//!   while the worker sleeps in epoll (`bench/JOURNAL.md`, "A bug the benchmark found").
 //!
 //! Read next: `runtime/scheduler/lifo.rs`.
 

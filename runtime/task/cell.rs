@@ -31,10 +31,8 @@
 //!   release ordering publishes what it wrote.
 //!
 //! Why no `Mutex`, when one is never contended: its lock and unlock are two atomic
-//! read-modify-writes on every poll, and its 8 bytes took a trivial task's allocation from a
-//! 128-byte to a 144-byte malloc chunk. Without it, spawn-and-join ran 1,379 → 1,327
-//! instructions per task (callgrind), the 50-connection echo 1,493 → 1,456 per round trip, and
-//! a pending task 160 → 144 resident bytes (`runtime_bench --only memory`).
+//! read-modify-writes on every poll, and its 8 bytes would move a trivial task into a larger
+//! malloc chunk (chapter 12, "What each structure buys", has what it cost).
 //!
 //! `tests/task_inline.rs` checks I1 from outside: a `!Unpin` future records its address at every
 //! poll and in its destructor, on each way a task can end, and every output is taken once.
@@ -357,11 +355,7 @@ mod tests {
 
     /// A trivial task's allocation (the `Arc`'s two counts plus the cell) stays within 104
     /// bytes: glibc serves up to 104 from a 112-byte chunk, 105 from a 128-byte one, and the
-    /// chunk is most of what a pending task costs (`runtime_bench --only memory`: 144 bytes with
-    /// a 120-byte allocation, 128 with 104). The bound was 136 and then 128 (an earlier growth
-    /// to 176 made spawn-and-join 0.7x as fast); the scheduler's pointer leaving the header for
-    /// a thin one in the cell and the joiner's slot losing its `Mutex` (`joiner.rs`) took it
-    /// from 120 to 104, 8 bytes each.
+    /// chunk is most of what a pending task costs (chapter 12, "The runtime core").
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn a_trivial_task_stays_within_104_bytes() {

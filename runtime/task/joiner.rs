@@ -11,9 +11,9 @@
 //! Three parties touch the slot, each for a few instructions: the `JoinHandle` stores its waker
 //! (`register_joiner`), the worker that completes the task takes it (`Header::complete`), and
 //! the dump reads where it points (`joiner_address`), possibly from another thread. A `Mutex`
-//! would do, and did: but its lock word and poison flag took 8 bytes of every task, the 8 that
-//! kept a pending task out of a smaller malloc chunk (chapter 12 has the figures). The state
-//! word has spare bits, so one of them, `JOINER_LOCKED`, is the lock:
+//! would do, but its lock word and poison flag would take 8 bytes of every task, enough to move
+//! a pending task into a larger malloc chunk (chapter 12, "What each structure buys"). The
+//! state word has spare bits, so one of them, `JOINER_LOCKED`, is the lock:
 //!
 //! - joiner I1: the slot is read or written only by a thread that moved `JOINER_LOCKED` from
 //!   clear to set (a `fetch_or` that saw it clear), until it clears it again; acquire on

@@ -9,10 +9,9 @@
 //! [spawn: name, site] → run queue → [poll: count, time] → Pending → … → wake → run queue → poll
 //! ```
 //!
-//! Why the meta holds no record of what a task waits on: it was tried, and measured. The extra
-//! words took a trivial task's allocation from 136 bytes (`Arc` counts included) to 176, and
-//! spawn-and-join of a million tasks fell to about 0.7x the build before (docs/ chapter 14).
-//! The glass box learns waits from events instead (`observe/waits.rs`).
+//! Why the meta holds no record of what a task waits on: the extra words would be in every
+//! task, watched or not, and made spawning measurably slower when tried (chapter 12, "What
+//! each structure buys"). The glass box learns waits from events instead (`observe/waits.rs`).
 //!
 //! Invariants:
 //! - I1: the counters are written only by the thread polling the task (task I2), so a load
@@ -92,8 +91,7 @@ pub(crate) struct PollCounters {
 
 impl TaskMeta {
     /// The description of a task about to be spawned; `timed` if polls will be timed. Inlined
-    /// into `spawn`, with the rare part out of line: called once per task, it was 36
-    /// instructions of a spawn-and-join's 1,505 as a call of its own (callgrind).
+    /// into `spawn`, with the rare part out of line: it runs once per task, on the spawn path.
     #[inline]
     pub(crate) fn new(
         name: Option<Box<str>>,
