@@ -198,21 +198,15 @@ impl From<JoinError> for std::io::Error {
 /// ```
 #[must_use = "dropping a JoinHandle detaches the task; bind it to `_handle` or call `detach()` to say so"]
 pub struct JoinHandle<T: 'static> {
-    /// The task, seen through its output type. `None` after the output was taken or the handle
-    /// detached.
-    task: Option<Arc<dyn Joinable<T>>>,
-    /// Kept for `id()` and error messages after `task` is gone.
-    id: TaskId,
+    /// The task, seen through its output type: held until the handle is dropped, even after
+    /// the output was taken, so the handle is one pointer (it sits in every `Vec` of handles).
+    task: Arc<dyn Joinable<T>>,
 }
 
 impl<T: 'static> JoinHandle<T> {
     /// Wraps a freshly spawned task.
     pub(crate) fn new(task: Arc<dyn Joinable<T>>) -> JoinHandle<T> {
-        let id = task.header().id;
-        JoinHandle {
-            task: Some(task),
-            id,
-        }
+        JoinHandle { task }
     }
 
     /// The task's id.
@@ -225,7 +219,7 @@ impl<T: 'static> JoinHandle<T> {
     /// });
     /// ```
     pub fn id(&self) -> TaskId {
-        self.id
+        self.task.header().id
     }
 
     /// Cancels the task: its future is dropped at its next suspension point, without being
@@ -245,14 +239,12 @@ impl<T: 'static> JoinHandle<T> {
     /// });
     /// ```
     pub fn cancel(&self) {
-        if let Some(task) = &self.task {
-            let header = task.header();
-            if header.meta.observed() {
-                task.observe(TaskEvent::CancelRequested);
-            }
-            if header.cancel() {
-                task.clone().runnable().schedule();
-            }
+        let header = self.task.header();
+        if header.meta.observed() {
+            self.task.observe(TaskEvent::CancelRequested);
+        }
+        if header.cancel() {
+            self.task.clone().runnable().schedule();
         }
     }
 
@@ -268,9 +260,7 @@ impl<T: 'static> JoinHandle<T> {
     /// });
     /// ```
     pub fn is_finished(&self) -> bool {
-        self.task
-            .as_ref()
-            .is_none_or(|task| task.header().is_complete())
+        self.task.header().is_complete()
     }
 
     /// Lets the task run on without anyone waiting for it; the same as dropping the handle,
@@ -289,11 +279,8 @@ impl<T: 'static> JoinHandle<T> {
 impl<T: 'static> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let task = self
-            .task
-            .as_ref()
-            .expect("JoinHandle polled again after it returned Ready");
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = &self.task;
         let header = task.header();
         // A finished task's output is an operation completed at once: it spends a unit of the
         // budget, so a loop of awaits on finished handles still yields (coop I5).
@@ -308,23 +295,24 @@ impl<T: 'static> Future for JoinHandle<T> {
                 return Poll::Pending;
             }
         }
+        // The output's one owner is this handle (task I5): it is there, unless a poll already
+        // returned it.
         let output = task.take_output();
-        self.task = None;
-        Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled(self.id))))
+        Poll::Ready(output.expect("JoinHandle polled again after it returned Ready"))
     }
 }
 
 impl<T: 'static> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            if task.header().detach() {
-                // The task finished before we let go, and its output was never claimed (I5):
-                // it is ours to drop. Its destructor may panic; caught here as the worker
-                // catches it (`drop_caught`), so a detach never unwinds into the caller.
-                match task.take_output() {
-                    Some(Err(error)) => report_detached_panic(&error, &task.header().meta),
-                    unclaimed => drop_caught(unclaimed),
-                }
+        let task = &self.task;
+        if task.header().detach() {
+            // The task finished before we let go, and its output was never claimed (I5): it
+            // is ours to drop (`None` if a poll returned it already). Its destructor may panic;
+            // caught here as the worker catches it (`drop_caught`), so a detach never unwinds
+            // into the caller.
+            match task.take_output() {
+                Some(Err(error)) => report_detached_panic(&error, &task.header().meta),
+                unclaimed => drop_caught(unclaimed),
             }
         }
     }
@@ -332,7 +320,9 @@ impl<T: 'static> Drop for JoinHandle<T> {
 
 impl<T: 'static> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinHandle").field("id", &self.id).finish()
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .finish()
     }
 }
 
