@@ -73,7 +73,7 @@ pub(super) fn narrate(tracer: &Tracer, event: Event<'_>, took: Option<Duration>)
 fn spawned(tracer: &Tracer, header: &Header) {
     let who = header.meta.describe(header.id);
     let site = header.meta.spawned_at();
-    let kind = match header.meta.kind() {
+    let kind = match header.kind() {
         TaskKind::Async => "",
         TaskKind::Local => " (spawn_local)",
         TaskKind::Blocking => " (spawn_blocking)",
@@ -96,7 +96,7 @@ fn queued(tracer: &Tracer, header: &Header, queue: Queue) {
 /// The lines of a task's own events.
 fn task(tracer: &Tracer, header: &Header, event: TaskEvent, took: Option<Duration>) {
     let who = header.meta.describe(header.id);
-    let blocking = header.meta.kind() == TaskKind::Blocking;
+    let blocking = header.kind() == TaskKind::Blocking;
     match event {
         TaskEvent::Woken { must_push } => {
             let cause = trace::wake_cause(header.id);

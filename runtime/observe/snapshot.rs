@@ -86,7 +86,7 @@ fn snapshot(header: &Header) -> TaskDump {
         id: header.id,
         name: meta.name().map(str::to_owned),
         spawned_at: meta.spawned_at(),
-        kind: meta.kind(),
+        kind: header.kind(),
         state: header.state(),
         polls: counters.polls,
         busy: counters.busy,

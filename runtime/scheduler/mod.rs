@@ -242,7 +242,7 @@ impl Shared {
     /// on that worker's pinned queue — it was polled there, so that worker is its owner (local
     /// I1) — and any other task at the back of the worker's local queue.
     pub(crate) fn requeue_deferred(&self, worker: usize, task: Runnable) {
-        if task.header().meta.kind() == TaskKind::Local {
+        if task.header().kind() == TaskKind::Local {
             self.workers[worker].pinned.push(task);
         } else {
             self.push_local(worker, task);

@@ -122,7 +122,7 @@ impl Registry {
             let shard = lock(shard);
             let in_run = shard.iter().filter(|task| {
                 let header = task.header();
-                (header.meta.kind() == TaskKind::Blocking) == blocking
+                (header.kind() == TaskKind::Blocking) == blocking
                     && header.state() == TaskState::Running
             });
             running.extend(in_run.cloned());

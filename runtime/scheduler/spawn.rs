@@ -31,8 +31,8 @@ pub(crate) fn new_task<C: Schedulable>(
 ) -> Arc<C> {
     let observed = scheduler.hooks.is_some();
     let timed = scheduler.times_polls();
-    let meta = TaskMeta::new(name, site, kind, timed, observed, group_owner);
-    let task = make(Header::new(TaskId::next(), meta));
+    let meta = TaskMeta::new(name, site, timed, observed, group_owner);
+    let task = make(Header::new(TaskId::next(), kind, observed, meta));
     if !scheduler.registry.insert(task.clone()) {
         // The runtime has shut down its last tasks already (registry I3): nobody else will
         // drop this one, so it is cancelled here, on the spawner's thread (scheduler I1).

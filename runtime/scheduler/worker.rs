@@ -248,7 +248,7 @@ pub(crate) fn hand_back_worker_zero(shared: &Shared) {
         shared.injector.push(task);
     }
     for task in defer::take_all() {
-        if task.header().meta.kind() == TaskKind::Local {
+        if task.header().kind() == TaskKind::Local {
             shared.workers[0].pinned.push(task);
         } else {
             shared.injector.push(task);

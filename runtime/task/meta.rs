@@ -20,7 +20,7 @@
 //! - I2: poll times are kept only when the runtime's hooks want them (`Hooks::times_polls`:
 //!   `Builder::poll_timing`, or tracing). Reading the clock twice per poll slows a poll-heavy
 //!   program measurably (docs/ chapter 14), so it is not paid by default.
-//! - I3: polls are counted only while someone watches (`observed`: the runtime has hooks), so
+//! - I3: polls are counted only while someone watches (`counted`: the runtime has hooks), so
 //!   an unwatched poll pays one branch for the glass box and nothing more (hooks I1); the dump
 //!   then reports no count rather than a wrong one.
 //!
@@ -30,27 +30,16 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::id::{TaskId, TaskKind};
+use super::id::TaskId;
 
-/// A task's description and counters. Lives in the task's header, so it is kept small (24
-/// bytes): the name and the poll times live behind one optional box, allocated only for a named
-/// task or when poll timing is on.
+/// A task's description and counters. Lives in the task's header, so it is kept small (16
+/// bytes): the name, the poll count and the poll times live behind one optional box, allocated
+/// only for a named task, a task of a group, or a watched one.
 pub(crate) struct TaskMeta {
     /// Where `spawn` was called (through `#[track_caller]`).
     spawned_at: &'static Location<'static>,
-    /// The name and poll times, if the task has a name or polls are timed.
+    /// The rarer parts, if the task has any.
     extra: Option<Box<MetaExtra>>,
-    /// Polls so far (I1), while watched (I3). 32 bits: a task polled 4 billion times reports a wrapped count.
-    polls: AtomicU32,
-    /// Async, local or blocking.
-    kind: TaskKind,
-    /// Whether anyone watches the runtime (it has hooks). Copied here at spawn (it never
-    /// changes), so the per-poll and per-wake checks read a field of the task instead of calling
-    /// its scheduler: through a `dyn Schedule` that call cost the ping-pong measurably
-    /// (`bench/JOURNAL.md`; hooks I1).
-    observed: bool,
-    /// Whether polls are timed (I2); copied for the same reason.
-    timed: bool,
 }
 
 /// The rarer parts of a [`TaskMeta`].
@@ -59,6 +48,12 @@ struct MetaExtra {
     name: Option<Box<str>>,
     /// The task owning the `TaskGroup` this task was spawned into, if any (for the dump).
     group_owner: Option<TaskId>,
+    /// Whether polls are counted (I3).
+    counted: bool,
+    /// Whether polls are timed (I2).
+    timed: bool,
+    /// Polls so far (I1, I3). 32 bits: a task polled 4 billion times reports a wrapped count.
+    polls: AtomicU32,
     /// Nanoseconds spent inside polls, when timing is on (I1, I2).
     busy_nanos: AtomicU64,
     /// The longest single poll in nanoseconds, when timing is on (I1, I2).
@@ -68,10 +63,18 @@ struct MetaExtra {
 impl MetaExtra {
     /// The rare parts of a task's description, in their box (out of line: most tasks have none).
     #[cold]
-    fn boxed(name: Option<Box<str>>, group_owner: Option<TaskId>) -> Box<MetaExtra> {
+    fn boxed(
+        name: Option<Box<str>>,
+        group_owner: Option<TaskId>,
+        counted: bool,
+        timed: bool,
+    ) -> Box<MetaExtra> {
         Box::new(MetaExtra {
             name,
             group_owner,
+            counted,
+            timed,
+            polls: AtomicU32::new(0),
             busy_nanos: AtomicU64::new(0),
             longest_nanos: AtomicU64::new(0),
         })
@@ -96,39 +99,25 @@ impl TaskMeta {
     pub(crate) fn new(
         name: Option<Box<str>>,
         spawned_at: &'static Location<'static>,
-        kind: TaskKind,
         timed: bool,
-        observed: bool,
+        counted: bool,
         group_owner: Option<TaskId>,
     ) -> TaskMeta {
         // The rare parts live behind one optional box, so a plain task stays small (task/cell.rs's
-        // size test): a name, poll timing, or membership of a group allocate it.
-        let extra = if name.is_some() || timed || group_owner.is_some() {
-            Some(MetaExtra::boxed(name, group_owner))
+        // size test): a name, membership of a group, or a watcher allocate it.
+        let extra = if name.is_some() || timed || counted || group_owner.is_some() {
+            Some(MetaExtra::boxed(name, group_owner, counted, timed))
         } else {
             None
         };
-        TaskMeta {
-            spawned_at,
-            extra,
-            polls: AtomicU32::new(0),
-            kind,
-            observed,
-            timed,
-        }
-    }
-
-    /// `true` if the runtime has hooks: then the task reports its events (hooks I1).
-    #[inline]
-    pub(crate) fn observed(&self) -> bool {
-        self.observed
+        TaskMeta { spawned_at, extra }
     }
 
     /// The description of an unnamed, untimed, untraced async task spawned at `spawned_at`:
     /// what the tests that build tasks by hand need.
     #[cfg(test)]
     pub(crate) fn plain(spawned_at: &'static Location<'static>) -> TaskMeta {
-        TaskMeta::new(None, spawned_at, TaskKind::Async, false, false, None)
+        TaskMeta::new(None, spawned_at, false, false, None)
     }
 
     /// The task's name, if it has one.
@@ -146,16 +135,15 @@ impl TaskMeta {
         self.spawned_at
     }
 
-    /// Async, local or blocking.
-    pub(crate) fn kind(&self) -> TaskKind {
-        self.kind
-    }
-
-    /// Counts a poll that is starting and returns its number (1 for the first) (I1).
+    /// Counts a poll that is starting and returns its number (1 for the first) (I1); 0 if
+    /// the task was spawned before anyone counted (there is nowhere to keep it).
     #[inline]
     pub(crate) fn count_poll(&self) -> u32 {
-        let polls = self.polls.load(Ordering::Relaxed).wrapping_add(1);
-        self.polls.store(polls, Ordering::Relaxed);
+        let Some(extra) = &self.extra else {
+            return 0;
+        };
+        let polls = extra.polls.load(Ordering::Relaxed).wrapping_add(1);
+        extra.polls.store(polls, Ordering::Relaxed);
         polls
     }
 
@@ -178,11 +166,12 @@ impl TaskMeta {
 
     /// Poll count and times; the times are `None` unless the task's polls are timed.
     pub(crate) fn counters(&self) -> PollCounters {
-        let times = self.extra.as_ref().filter(|_| self.timed);
+        let extra = self.extra.as_deref();
+        let times = extra.filter(|extra| extra.timed);
         PollCounters {
-            polls: self
-                .observed
-                .then(|| u64::from(self.polls.load(Ordering::Relaxed))),
+            polls: extra
+                .filter(|extra| extra.counted)
+                .map(|extra| u64::from(extra.polls.load(Ordering::Relaxed))),
             busy: times.map(|e| Duration::from_nanos(e.busy_nanos.load(Ordering::Relaxed))),
             longest: times.map(|e| Duration::from_nanos(e.longest_nanos.load(Ordering::Relaxed))),
         }
@@ -203,14 +192,7 @@ mod tests {
 
     #[test]
     fn poll_times_add_up_and_keep_the_longest() {
-        let meta = TaskMeta::new(
-            Some("t".into()),
-            Location::caller(),
-            TaskKind::Async,
-            true,
-            true,
-            None,
-        );
+        let meta = TaskMeta::new(Some("t".into()), Location::caller(), true, true, None);
         assert_eq!(meta.count_poll(), 1);
         meta.add_poll_time(Duration::from_micros(5));
         assert_eq!(meta.count_poll(), 2);
@@ -224,7 +206,7 @@ mod tests {
         let plain = TaskMeta::plain(Location::caller());
         assert_eq!(
             std::mem::size_of_val(&plain),
-            24,
+            16,
             "kept small: it is in every task"
         );
         assert_eq!(meta.describe(TaskId::from_u64(3).unwrap()), "task 3 \"t\"");

@@ -13,7 +13,7 @@
 //!
 //! # The state word
 //!
-//! Every task has one `AtomicU32` of flags, in [`Header::state`]:
+//! Every task has one `AtomicU8` of flags, in [`Header::state`]:
 //!
 //! | flag        | set by                              | cleared by                      |
 //! |-------------|-------------------------------------|---------------------------------|
@@ -62,6 +62,7 @@ mod schedule;
 
 pub(crate) use cell::TaskCell;
 pub use id::{TaskId, TaskKind, TaskState};
+pub(crate) use join::Cause;
 pub use join::{join_all, JoinError, JoinHandle};
 pub(crate) use local::drop_all_on_this_thread;
 pub(crate) use meta::TaskMeta;
@@ -79,12 +80,12 @@ use std::task::{Context, Poll, Waker};
 #[cfg(loom)]
 use loom::{
     cell::UnsafeCell,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::atomic::{AtomicU32, AtomicU8, Ordering},
 };
 #[cfg(not(loom))]
 use std::{
     cell::UnsafeCell,
-    sync::atomic::{AtomicU32, Ordering},
+    sync::atomic::{AtomicU32, AtomicU8, Ordering},
 };
 
 use joiner::JoinerSlot;
@@ -113,20 +114,20 @@ fn start_access<T>(cell: &UnsafeCell<T>) -> (*mut T, Access<T>) {
 
 // ANCHOR: state_flags
 /// The task is in a run queue, or was woken while running and will be re-queued.
-const SCHEDULED: u32 = 1 << 0;
+const SCHEDULED: u8 = 1 << 0;
 /// A worker is polling the future right now.
-const RUNNING: u32 = 1 << 1;
+const RUNNING: u8 = 1 << 1;
 /// The future is gone and the output (or error) is stored: see I4.
-const COMPLETE: u32 = 1 << 2;
+const COMPLETE: u8 = 1 << 2;
 /// `cancel()` was called: the next poll drops the future instead of polling it.
-const CANCELLED: u32 = 1 << 3;
+const CANCELLED: u8 = 1 << 3;
 /// The `JoinHandle` was dropped: nobody will collect the output.
-const DETACHED: u32 = 1 << 4;
+const DETACHED: u8 = 1 << 4;
 /// A joiner's waker is stored in `join_waker`: completion must take and wake it. Without the
 /// flag, completing a task nobody awaits yet skips that lock.
-const JOIN_WAKER: u32 = 1 << 5;
+const JOIN_WAKER: u8 = 1 << 5;
 /// A thread holds the joiner's waker slot: the slot's lock (`joiner.rs`, joiner I1).
-const JOINER_LOCKED: u32 = 1 << 6;
+const JOINER_LOCKED: u8 = 1 << 6;
 // ANCHOR_END: state_flags
 
 /// `Header::registry_key` of a task not (or no longer) in the registry (see I6).
@@ -135,9 +136,15 @@ const NOT_REGISTERED: u32 = u32::MAX;
 /// The fields every task has, whatever its future: identity, state, and who waits for it.
 pub(crate) struct Header {
     /// The flags described in the module doc. Written with compare-and-swap by wakers, workers
-    /// and the `JoinHandle`. 32 bits, like `registry_key`: the two share one 8-byte word of the
-    /// header (see the size test in `cell.rs`).
-    state: AtomicU32,
+    /// and the `JoinHandle`. 8 bits: with `kind`, `observed` and `registry_key` it fills one
+    /// 8-byte word of the header (see the size test in `cell.rs`).
+    state: AtomicU8,
+    /// Async, local or blocking; set at spawn.
+    kind: TaskKind,
+    /// Whether anyone watches the runtime (it has hooks). Copied here at spawn (it never
+    /// changes), so the per-poll and per-wake checks read a field of the task instead of
+    /// calling its scheduler (hooks I1).
+    observed: bool,
     /// The task's id, unique for the life of the process; shown in errors and panic reports.
     pub(crate) id: TaskId,
     /// Name, spawn site and poll count, for the trace, the dump and the watchdog.
@@ -164,9 +171,11 @@ pub(crate) enum RunAction {
 impl Header {
     /// A header for a task that is about to be pushed onto a run queue: its state starts as
     /// `SCHEDULED` so no wake-up pushes it a second time (I1).
-    pub(crate) fn new(id: TaskId, meta: TaskMeta) -> Header {
+    pub(crate) fn new(id: TaskId, kind: TaskKind, observed: bool, meta: TaskMeta) -> Header {
         Header {
-            state: AtomicU32::new(SCHEDULED),
+            state: AtomicU8::new(SCHEDULED),
+            kind,
+            observed,
             id,
             meta,
             registry_key: AtomicU32::new(NOT_REGISTERED),
@@ -206,7 +215,7 @@ impl Header {
 
     /// The shared shape of `wake_up` and `cancel`: unless any `stop_if` flag is set, applies
     /// `change` and reports whether the task was idle (neither queued nor running) before.
-    fn transition(&self, change: impl Fn(u32) -> u32, stop_if: u32) -> bool {
+    fn transition(&self, change: impl Fn(u8) -> u8, stop_if: u8) -> bool {
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & stop_if != 0 {
@@ -317,7 +326,7 @@ impl Header {
     /// hooks I1).
     #[inline]
     pub(crate) fn observe(&self, scheduler: &impl Schedule, event: TaskEvent) {
-        if self.meta.observed() {
+        if self.observed {
             scheduler.observe(self, event);
         }
     }
@@ -335,7 +344,7 @@ impl Header {
     ) -> Polled<T> {
         let mut cx = Context::from_waker(waker);
         // Counted only for a watcher (hooks I1): with nobody watching, a poll pays this branch.
-        if self.meta.observed() {
+        if self.observed {
             let poll = self.meta.count_poll();
             scheduler.observe(self, TaskEvent::PollStarted { poll });
         }
@@ -353,6 +362,17 @@ impl Header {
     pub(crate) fn after_pending(&self, scheduler: &impl Schedule) -> bool {
         self.observe(scheduler, TaskEvent::RunEnded);
         self.finish_pending()
+    }
+
+    /// Async, local or blocking.
+    pub(crate) fn kind(&self) -> TaskKind {
+        self.kind
+    }
+
+    /// `true` if the runtime has hooks: then the task reports its events (hooks I1).
+    #[inline]
+    pub(crate) fn observed(&self) -> bool {
+        self.observed
     }
 
     /// `true` once the output (or error) is stored.

@@ -30,7 +30,9 @@ use std::task::{Poll, Waker};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Mutex;
 
-use super::{Header, JoinHandle, Runnable, Schedule, TaskCell, TaskEvent, TaskId, TaskMeta};
+use super::{
+    Header, JoinHandle, Runnable, Schedule, TaskCell, TaskEvent, TaskId, TaskKind, TaskMeta,
+};
 
 /// A scheduler that only queues: the model's threads run what it holds.
 #[derive(Default)]
@@ -92,7 +94,11 @@ where
     F::Output: Send + 'static,
 {
     let meta = TaskMeta::plain(Location::caller());
-    let task = TaskCell::new(Header::new(TaskId::next(), meta), queue.clone(), future);
+    let task = TaskCell::new(
+        Header::new(TaskId::next(), TaskKind::Async, false, meta),
+        queue.clone(),
+        future,
+    );
     queue.push(task.clone());
     let runnable: Runnable = task.clone();
     (JoinHandle::new(task), runnable)
