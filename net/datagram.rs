@@ -48,16 +48,13 @@ pub trait DatagramSocket: AsFd + fmt::Debug + Send + Sync + 'static {
     fn connected_addr(&self) -> io::Result<Self::Addr>;
     /// Switches the socket to non-blocking mode.
     fn set_nonblocking_mode(&self) -> io::Result<()>;
-    /// The sprout function that wraps this socket, named when it is called outside a runtime.
-    const FROM_STD: &'static str;
 }
 
 /// Implements [`DatagramSocket`] for std datagram sockets, which share these method names.
 macro_rules! datagram_socket {
-    ($($socket:ty => $addr:ty, $from_std:literal),*) => {$(
+    ($($socket:ty => $addr:ty),*) => {$(
         impl DatagramSocket for $socket {
             type Addr = $addr;
-            const FROM_STD: &'static str = $from_std;
             fn send_datagram(&self, buf: &[u8]) -> io::Result<usize> {
                 self.send(buf)
             }
@@ -81,9 +78,8 @@ macro_rules! datagram_socket {
 }
 
 datagram_socket!(
-    std::net::UdpSocket => std::net::SocketAddr, "sprout::net::UdpSocket::from_std",
-    std::os::unix::net::UnixDatagram => std::os::unix::net::SocketAddr,
-        "sprout::net::UnixDatagram::from_std"
+    std::net::UdpSocket => std::net::SocketAddr,
+    std::os::unix::net::UnixDatagram => std::os::unix::net::SocketAddr
 );
 
 /// An async datagram socket over a std one; see `UdpSocket` and `UnixDatagram`. Cloning gives
@@ -120,7 +116,7 @@ impl<S: DatagramSocket> Datagram<S> {
     /// ```
     #[track_caller]
     pub fn from_std(socket: S) -> io::Result<Self> {
-        crate::runtime::expect_runtime(S::FROM_STD);
+        super::expect_runtime::<S>("from_std");
         socket.set_nonblocking_mode()?;
         Ok(Datagram {
             io: Arc::new(Async::new(socket)?),

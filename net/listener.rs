@@ -45,17 +45,14 @@ pub trait ListenSocket: AsFd + fmt::Debug + Send + Sync + 'static {
     fn bound_addr(&self) -> io::Result<Self::Addr>;
     /// Switches the socket to non-blocking mode.
     fn set_nonblocking_mode(&self) -> io::Result<()>;
-    /// The sprout function that wraps this socket, named when it is called outside a runtime.
-    const FROM_STD: &'static str;
 }
 
 /// Implements [`ListenSocket`] for std listeners, which all have the same three methods.
 macro_rules! listen_socket {
-    ($($socket:ty => $stream:ty, $addr:ty, $from_std:literal),*) => {$(
+    ($($socket:ty => $stream:ty, $addr:ty),*) => {$(
         impl ListenSocket for $socket {
             type Stream = $stream;
             type Addr = $addr;
-            const FROM_STD: &'static str = $from_std;
             fn accept_socket(&self) -> io::Result<($stream, $addr)> {
                 self.accept()
             }
@@ -71,9 +68,8 @@ macro_rules! listen_socket {
 
 listen_socket!(
     std::net::TcpListener => std::net::TcpStream, std::net::SocketAddr,
-        "sprout::net::TcpListener::from_std",
     std::os::unix::net::UnixListener => std::os::unix::net::UnixStream,
-        std::os::unix::net::SocketAddr, "sprout::net::UnixListener::from_std"
+        std::os::unix::net::SocketAddr
 );
 
 /// What an accept gives: the new connection and its peer's address.
@@ -124,7 +120,7 @@ impl<L: ListenSocket> Listener<L> {
     /// ```
     #[track_caller]
     pub fn from_std(listener: L) -> io::Result<Self> {
-        crate::runtime::expect_runtime(L::FROM_STD);
+        super::expect_runtime::<L>("from_std");
         listener.set_nonblocking_mode()?;
         Ok(Listener {
             io: Async::new(listener)?,

@@ -83,3 +83,31 @@ pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixIncoming, UnixListener, UnixStream};
 
 pub use std::net::{Shutdown, SocketAddr};
+
+use std::marker::PhantomData;
+
+/// net/'s runtime check, the one place it is written: every public constructor of a socket
+/// calls it first, with the socket's type `S` and its own name. Outside a runtime it panics at the caller's line
+/// (`#[track_caller]` all the way up), naming what the caller called —
+/// `sprout::net::TcpListener::bind was called outside of a sprout runtime…` — rather than the
+/// `Async::new` deep inside it.
+#[track_caller]
+fn expect_runtime<S: ?Sized>(constructor: &'static str) {
+    crate::runtime::expect_runtime(Constructor::<S>(constructor, PhantomData));
+}
+
+/// `sprout::net::{S}::{constructor}`, written only when the check fails: `S`'s name is the
+/// last segment of its path, generics left out. A socket's constructors pass the std socket it
+/// wraps, whose name sprout's alias carries (`TcpListener` is `Listener<std::net::TcpListener>`).
+struct Constructor<S: ?Sized>(&'static str, PhantomData<fn(&S)>);
+
+impl<S: ?Sized> std::fmt::Display for Constructor<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = std::any::type_name::<S>()
+            .split('<')
+            .next()
+            .unwrap_or_default();
+        let name = path.rsplit("::").next().unwrap_or(path);
+        write!(f, "sprout::net::{name}::{}", self.0)
+    }
+}

@@ -54,15 +54,12 @@ pub trait StreamSocket: AsFd + Send + Sync + 'static {
     fn shutdown_socket(&self, how: Shutdown) -> io::Result<()>;
     /// Switches the socket to non-blocking mode.
     fn set_nonblocking_mode(&self) -> io::Result<()>;
-    /// The sprout function that wraps this socket, named when it is called outside a runtime.
-    const FROM_STD: &'static str = "sprout::net::ByteStream::from_std";
 }
 
 /// Implements [`StreamSocket`] for std types whose shared references are `Read + Write`.
 macro_rules! stream_socket {
-    ($($socket:ty => $from_std:literal),*) => {$(
+    ($($socket:ty),*) => {$(
         impl StreamSocket for $socket {
-            const FROM_STD: &'static str = $from_std;
             fn read_bytes(&self, buf: &mut [u8]) -> io::Result<usize> {
                 (&*self).read(buf)
             }
@@ -82,10 +79,7 @@ macro_rules! stream_socket {
     )*};
 }
 
-stream_socket!(
-    std::net::TcpStream => "sprout::net::TcpStream::from_std",
-    std::os::unix::net::UnixStream => "sprout::net::UnixStream::from_std"
-);
+stream_socket!(std::net::TcpStream, std::os::unix::net::UnixStream);
 
 /// An async byte stream over a std socket type; see `TcpStream` and `UnixStream`.
 ///
@@ -126,7 +120,7 @@ impl<T: StreamSocket> ByteStream<T> {
     /// ```
     #[track_caller]
     pub fn from_std(socket: T) -> io::Result<Self> {
-        crate::runtime::expect_runtime(T::FROM_STD);
+        super::expect_runtime::<T>("from_std");
         socket.set_nonblocking_mode()?;
         Ok(Self::from_async(Async::new(socket)?))
     }

@@ -91,7 +91,7 @@ impl Listener<std::net::TcpListener> {
     /// }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        crate::runtime::expect_runtime("sprout::net::TcpListener::bind");
+        super::expect_runtime::<std::net::TcpListener>("bind");
         let addrs = resolve(addr).await?;
         first_success(addrs, |addr| async move { TcpListener::bind_one(addr) }).await
     }
@@ -122,7 +122,7 @@ impl TcpStream {
     /// }).unwrap();
     /// ```
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        crate::runtime::expect_runtime("sprout::net::TcpStream::connect");
+        super::expect_runtime::<std::net::TcpStream>("connect");
         let addrs = resolve(addr).await?;
         first_success(addrs, TcpStream::connect_one).await
     }
@@ -144,7 +144,7 @@ impl TcpStream {
         addr: impl ToSocketAddrs,
         limit: std::time::Duration,
     ) -> io::Result<TcpStream> {
-        crate::runtime::expect_runtime("sprout::net::TcpStream::connect_timeout");
+        super::expect_runtime::<std::net::TcpStream>("connect_timeout");
         match crate::timeout(limit, TcpStream::connect(addr)).await {
             Ok(connected) => connected,
             Err(_) => Err(io::Error::new(

@@ -45,7 +45,7 @@ impl Datagram<std::net::UdpSocket> {
     /// }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        crate::runtime::expect_runtime("sprout::net::UdpSocket::bind");
+        super::expect_runtime::<std::net::UdpSocket>("bind");
         let addrs = resolve(addr).await?;
         first_success(addrs, |addr| async move {
             Datagram::from_std(std::net::UdpSocket::bind(addr)?)

@@ -18,6 +18,9 @@
 
 use std::io;
 use std::os::unix::net::SocketAddr;
+use std::os::unix::net::{
+    UnixDatagram as StdUnixDatagram, UnixListener as StdUnixListener, UnixStream as StdUnixStream,
+};
 use std::path::Path;
 use std::time::Duration;
 
@@ -86,7 +89,7 @@ impl Listener<std::os::unix::net::UnixListener> {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
-        crate::runtime::expect_runtime("sprout::net::UnixListener::bind");
+        super::expect_runtime::<StdUnixListener>("bind");
         UnixListener::from_std(std::os::unix::net::UnixListener::bind(path)?)
     }
 
@@ -108,7 +111,7 @@ impl Listener<std::os::unix::net::UnixListener> {
     /// ```
     #[track_caller]
     pub fn bind_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixListener> {
-        crate::runtime::expect_runtime("sprout::net::UnixListener::bind_addr");
+        super::expect_runtime::<StdUnixListener>("bind_addr");
         UnixListener::from_std(std::os::unix::net::UnixListener::bind_addr(addr)?)
     }
 }
@@ -143,14 +146,14 @@ impl UnixStream {
     /// }).unwrap();
     /// ```
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
-        crate::runtime::expect_runtime("sprout::net::UnixStream::connect");
+        super::expect_runtime::<StdUnixStream>("connect");
         UnixStream::connect_to(SockAddr::unix(path)?).await
     }
 
     /// Connects to `addr`, which may be an abstract name on Linux (see
     /// [`UnixListener::bind_addr`]); like [`connect`](Self::connect).
     pub async fn connect_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixStream> {
-        crate::runtime::expect_runtime("sprout::net::UnixStream::connect_addr");
+        super::expect_runtime::<StdUnixStream>("connect_addr");
         UnixStream::connect_to(unix_sockaddr(addr)?).await
     }
 
@@ -191,7 +194,7 @@ impl UnixStream {
     /// ```
     #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        crate::runtime::expect_runtime("sprout::net::UnixStream::pair");
+        super::expect_runtime::<StdUnixStream>("pair");
         let (a, b) = std::os::unix::net::UnixStream::pair()?;
         Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
     }
@@ -260,7 +263,7 @@ impl Datagram<std::os::unix::net::UnixDatagram> {
     /// ```
     #[track_caller]
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
-        crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind");
+        super::expect_runtime::<StdUnixDatagram>("bind");
         Datagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
     }
 
@@ -279,7 +282,7 @@ impl Datagram<std::os::unix::net::UnixDatagram> {
     /// ```
     #[track_caller]
     pub fn bind_addr(addr: &std::os::unix::net::SocketAddr) -> io::Result<UnixDatagram> {
-        crate::runtime::expect_runtime("sprout::net::UnixDatagram::bind_addr");
+        super::expect_runtime::<StdUnixDatagram>("bind_addr");
         Datagram::from_std(std::os::unix::net::UnixDatagram::bind_addr(addr)?)
     }
 
@@ -297,7 +300,7 @@ impl Datagram<std::os::unix::net::UnixDatagram> {
     /// ```
     #[track_caller]
     pub fn unbound() -> io::Result<UnixDatagram> {
-        crate::runtime::expect_runtime("sprout::net::UnixDatagram::unbound");
+        super::expect_runtime::<StdUnixDatagram>("unbound");
         Datagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
     }
 
@@ -317,7 +320,7 @@ impl Datagram<std::os::unix::net::UnixDatagram> {
     /// ```
     #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
-        crate::runtime::expect_runtime("sprout::net::UnixDatagram::pair");
+        super::expect_runtime::<StdUnixDatagram>("pair");
         let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
         Ok((Datagram::from_std(a)?, Datagram::from_std(b)?))
     }

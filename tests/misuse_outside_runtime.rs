@@ -109,6 +109,25 @@ fn entry_points_outside_a_runtime_name_themselves_at_the_callers_line() {
             panic_of(&seen, || sprout::net::UnixDatagram::unbound()),
         ),
         (
+            "sprout::net::UnixDatagram::pair",
+            line!(),
+            panic_of(&seen, || sprout::net::UnixDatagram::pair()),
+        ),
+        (
+            "sprout::net::UnixListener::bind",
+            line!(),
+            panic_of(&seen, || {
+                sprout::net::UnixListener::bind("/nonexistent/socket")
+            }),
+        ),
+        (
+            "sprout::net::UdpSocket::from_std",
+            line!(),
+            panic_of(&seen, || {
+                sprout::net::UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap())
+            }),
+        ),
+        (
             "sprout::net::TcpStream::from_std",
             line!(),
             panic_of(&seen, || {
@@ -152,6 +171,24 @@ fn entry_points_outside_a_runtime_name_themselves_at_the_callers_line() {
             "sprout::net::UnixStream::connect",
             panic_of(&seen, || {
                 poll_outside(sprout::net::UnixStream::connect("/nonexistent"))
+            }),
+        ),
+        (
+            "sprout::net::TcpStream::connect_timeout",
+            panic_of(&seen, || {
+                poll_outside(sprout::net::TcpStream::connect_timeout(
+                    "127.0.0.1:1",
+                    Duration::from_secs(1),
+                ))
+            }),
+        ),
+        (
+            "sprout::net::StreamServer::bind",
+            panic_of(&seen, || {
+                poll_outside(sprout::net::StreamServer::bind(
+                    "127.0.0.1:0",
+                    |_stream, _peer| async { std::io::Result::Ok(()) },
+                ))
             }),
         ),
     ];

@@ -137,7 +137,7 @@ where
     /// }).unwrap();
     /// ```
     pub async fn bind(addr: impl ToSocketAddrs, handler: H) -> io::Result<StreamServer<H>> {
-        crate::runtime::expect_runtime("sprout::net::StreamServer::bind");
+        crate::net::expect_runtime::<Self>("bind");
         Ok(StreamServer::from_listener(
             TcpListener::bind(addr).await?,
             handler,

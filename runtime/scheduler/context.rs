@@ -96,7 +96,7 @@ pub(crate) fn expect_scheduler(what: &str) -> Arc<Shared> {
 /// The panic of [`expect_scheduler`] and [`expect_runtime`].
 #[cold]
 #[track_caller]
-fn outside_runtime(what: &str) -> ! {
+fn outside_runtime(what: impl std::fmt::Display) -> ! {
     panic!(
         "{what} was called outside of a sprout runtime: call it from code running inside \
          `sprout::run`, `Runtime::block_on`, or a task spawned on a runtime"
@@ -109,8 +109,9 @@ pub(crate) fn expect_reactor(what: &str) -> Arc<Reactor> {
     expect_scheduler(what).reactor.clone()
 }
 
-/// Panics, naming `what`, unless the current thread runs for a sprout runtime (a worker, the
-/// `block_on` thread, or a blocking-pool thread).
+/// Panics, naming `what` (anything that displays: it is formatted only for the panic), unless
+/// the current thread runs for a sprout runtime (a worker, the `block_on` thread, or a
+/// blocking-pool thread).
 ///
 /// For libraries built on [`Async`](crate::Async), as `sprout::net` is: call it first in each
 /// entry point, with that entry point's name, so that a call outside a runtime fails at the
@@ -127,7 +128,7 @@ pub(crate) fn expect_reactor(what: &str) -> Arc<Reactor> {
 /// assert!(std::panic::catch_unwind(open_device).is_err()); // "mylib::open_device was called outside…"
 /// ```
 #[track_caller]
-pub fn expect_runtime(what: &str) {
+pub fn expect_runtime(what: impl std::fmt::Display) {
     if !is_inside_runtime() {
         outside_runtime(what);
     }
