@@ -87,8 +87,8 @@ pub use std::net::{Shutdown, SocketAddr};
 use std::marker::PhantomData;
 
 /// net/'s runtime check, the one place it is written: every public constructor of a socket
-/// calls it first, with the socket's type `S` and its own name. Outside a runtime it panics at the caller's line
-/// (`#[track_caller]` all the way up), naming what the caller called —
+/// calls it first, with the socket's type `S` and its own name. Outside a runtime it panics at
+/// the caller's line (`#[track_caller]` all the way up), naming what the caller called —
 /// `sprout::net::TcpListener::bind was called outside of a sprout runtime…` — rather than the
 /// `Async::new` deep inside it.
 #[track_caller]

@@ -27,10 +27,11 @@
 //! `futures::io::copy` instead goes back to its reader, waits there, and never returns to push
 //! them: the bytes sit in user space while both peers wait for each other. A futures-rustls echo
 //! through `futures::io::copy` stalls that way whenever the budget runs out on the last write of
-//! a burst (`bench/src/bin/tls_stall.rs` reproduces it; docs/ chapter 10). So reads, accepts and channel
-//! operations are refused once the budget is spent, but socket writes only once a second budget's worth has been
-//! overdrawn ([`poll_proceed_write`]): a task that reads and writes yields at a read, which
-//! leaves nothing half-sent, while a task that only writes still yields.
+//! a burst (`bench/src/bin/tls_stall.rs` reproduces it; docs/ chapter 10). So reads, accepts
+//! and channel operations are refused once the budget is spent, but socket writes only once a
+//! second budget's worth has been overdrawn ([`poll_proceed_write`]): a task that reads and
+//! writes yields at a read, which leaves nothing half-sent, while a task that only writes still
+//! yields.
 //!
 //! Invariants:
 //! - I1: every poll of a task or of a `block_on` future runs inside a [`BudgetScope`], which

@@ -46,10 +46,12 @@ def main():
         for f, n, count in rows:
             print(f"{count:4}  {f}: {n}")
         files = {f for f, _, _ in rows}
-        print(f"{sum(c for _, _, c in rows):4}  lines in {len(rows)} functions, {len(files)} files ({name})\n")
+        lines = sum(c for _, _, c in rows)
+        print(f"{lines:4}  lines in {len(rows)} functions, {len(files)} files ({name})\n")
         everything += rows
     files = {f for f, _, _ in everything}
-    print(f"{sum(c for _, _, c in everything):4}  lines in {len(everything)} functions, {len(files)} files (the whole walk)")
+    lines = sum(c for _, _, c in everything)
+    print(f"{lines:4}  lines in {len(everything)} functions, {len(files)} files (the whole walk)")
 
 
 if __name__ == "__main__":

@@ -333,8 +333,8 @@ impl Header {
 
     // ANCHOR: poll_once
     /// Polls this task's future once, through `poll`: counted and reported to `scheduler` if
-    /// someone watches, with a full budget and its panic caught (`poll.rs`). The one way a task is polled, spawned or
-    /// local.
+    /// someone watches, with a full budget and its panic caught (`poll.rs`). The one way a task
+    /// is polled, spawned or local.
     #[inline]
     pub(crate) fn poll_once<T>(
         &self,
