@@ -3,6 +3,8 @@
 //! comment goes stale the day the code changes, so this test refuses the marks of one: a
 //! before → after pair, a percentile, an instruction count, a speed ratio, a profiler's name.
 
+mod support;
+
 use std::path::Path;
 
 /// The marks of a measurement, as they appeared in comments before they moved to docs/.
@@ -14,18 +16,6 @@ const MARKS: [&str; 6] = [
     "tasks/s",
     "round trips/s",
 ];
-
-/// Every `.rs` file under `dir`, recursively.
-fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("read a library folder") {
-        let path = entry.expect("an entry").path();
-        if path.is_dir() {
-            rust_files(&path, found);
-        } else if path.extension().is_some_and(|ext| ext == "rs") {
-            found.push(path);
-        }
-    }
-}
 
 /// `true` if `comment` counts instructions: a number right before " instructions".
 fn counts_instructions(comment: &str) -> bool {
@@ -48,8 +38,11 @@ fn has_before_after(comment: &str) -> bool {
 fn library_comments_carry_no_measurements() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = vec![root.join("lib.rs")];
-    rust_files(&root.join("runtime"), &mut files);
-    rust_files(&root.join("net"), &mut files);
+    files.extend(
+        support::library_files(root)
+            .iter()
+            .map(|file| root.join(file)),
+    );
     let mut found = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read a library file");

@@ -4,30 +4,13 @@
 //! `examples/`. A file added without a place on the path, a "Read next" that names a file
 //! that is gone, or a loop, fails here.
 
+mod support;
+
 use std::collections::HashSet;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// The library's files, relative to the crate root: runtime/, net/, io.rs and future.rs
-/// (lib.rs is the front page, before the path).
-fn library_files(root: &Path) -> Vec<String> {
-    fn walk(root: &Path, folder: &Path, out: &mut Vec<String>) {
-        for entry in fs::read_dir(root.join(folder)).expect("a library folder") {
-            let path = entry.expect("an entry").path();
-            let relative = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                walk(root, &relative, out);
-            } else if path.extension().is_some_and(|ext| ext == "rs") {
-                out.push(relative.to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut files = vec!["io.rs".to_string(), "future.rs".to_string()];
-    walk(root, &PathBuf::from("runtime"), &mut files);
-    walk(root, &PathBuf::from("net"), &mut files);
-    files.sort();
-    files
-}
+use support::library_files;
 
 /// The file a module doc's "Read next: `FILE`" names, if any.
 fn read_next(text: &str) -> Option<String> {

@@ -37,6 +37,27 @@ pub fn within<T: Send + 'static>(
     }
 }
 
+/// The library's source files, relative to the crate root: runtime/, net/, io.rs and future.rs
+/// (lib.rs, the front page, is not among them), sorted.
+pub fn library_files(root: &std::path::Path) -> Vec<String> {
+    fn walk(root: &std::path::Path, folder: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(root.join(folder)).expect("a library folder") {
+            let path = entry.expect("an entry").path();
+            let relative = path.strip_prefix(root).unwrap().to_path_buf();
+            if path.is_dir() {
+                walk(root, &relative, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(relative.to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut files = vec!["io.rs".to_string(), "future.rs".to_string()];
+    walk(root, std::path::Path::new("runtime"), &mut files);
+    walk(root, std::path::Path::new("net"), &mut files);
+    files.sort();
+    files
+}
+
 /// A runtime with `workers` workers.
 pub fn runtime(workers: usize) -> sprout::Runtime {
     sprout::Runtime::builder()
